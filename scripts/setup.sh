@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Souk needs. Idempotent: when every package is
+# already installed it does nothing (no apt-get update, no network).
+# Uses sudo only when not running as root.
+set -euo pipefail
+
+PACKAGES=(
+  # toolchain
+  build-essential cmake ninja-build ccache pkg-config git
+  clang libclang-rt-14-dev            # libFuzzer targets and the ASan/UBSan build
+  # libraries
+  libsqlite3-dev sqlite3              # store (sqlite3 CLI is the import peer in bench/)
+  libsimdjson-dev nlohmann-json3-dev  # JSONL reading, JSON output
+  libicu-dev libopencc-dev opencc     # text normalization, segmentation, trad->simp
+  libxapian-dev                       # Snowball stemmers (text/), lexical index (index/)
+  libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "setup: all ${#PACKAGES[@]} packages present"
+  exit 0
+fi
+
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,48 @@
+// The one list of configuration keys. Keep each doc line short and concrete.
+#include <algorithm>
+
+#include "common/config.h"
+
+namespace souk {
+
+const std::vector<ConfigKey>& ConfigSchema() {
+  static const std::vector<ConfigKey> keys = [] {
+    std::vector<ConfigKey> k = {
+        // general
+        {"general.log_level", ConfigType::kString, "info", "trace, debug, info, warn, error or off"},
+        {"general.progress", ConfigType::kString, "auto", "progress display: auto (bar on a terminal), bar, lines, off"},
+        {"general.threads", ConfigType::kInt, "0", "worker threads; 0 = one per core"},
+        // store
+        {"store.synchronous", ConfigType::kString, "full", "SQLite synchronous mode in WAL: full (a returned batch survives power loss) or normal (survives a process crash)"},
+        {"store.cache_mb", ConfigType::kInt, "256", "SQLite page cache per connection, MiB"},
+        {"store.busy_timeout_ms", ConfigType::kInt, "10000", "how long a writer waits for a lock before failing, ms"},
+        // import
+        {"import.batch_size", ConfigType::kInt, "20000", "records per write transaction; a batch is durable when acknowledged"},
+        {"import.unknown_item", ConfigType::kString, "stub", "an event naming an item not in the catalog: stub (create a placeholder item) or quarantine"},
+        {"import.max_field_bytes", ConfigType::kInt, "1048576", "a field longer than this is quarantined as oversized"},
+        {"import.min_timestamp", ConfigType::kString, "1995-01-01", "events older than this date are quarantined as absurdly old"},
+        {"import.max_future_s", ConfigType::kInt, "86400", "events more than this many seconds in the future are quarantined"},
+        {"import.max_price", ConfigType::kDouble, "10000000", "prices above this are quarantined as out of range"},
+        {"import.max_quantity", ConfigType::kDouble, "100000", "|quantity| above this is quarantined as out of range"},
+        {"import.quarantine_raw_bytes", ConfigType::kInt, "4096", "how much of a bad record's raw text is kept in quarantine"},
+        // quality
+        {"quality.bot_events_per_minute", ConfigType::kDouble, "30", "a user or session above this sustained event rate is bot-like"},
+        {"quality.bot_min_events", ConfigType::kInt, "20", "only users/sessions with at least this many events are judged for bot-likeness"},
+        {"quality.no_dwell_seconds", ConfigType::kDouble, "1", "a view followed by the next event within this many seconds had no dwell"},
+        {"quality.outlier_z", ConfigType::kDouble, "3.5", "robust z-score (median/MAD) above which a price is an outlier in its category"},
+        {"quality.cold_threshold", ConfigType::kInt, "5", "items/users with fewer interactions than this count as cold"},
+        {"quality.session_gap_s", ConfigType::kInt, "1800", "inactivity that ends a session when events carry no session id"},
+        // generate
+        {"generate.items", ConfigType::kInt, "5000", "synthetic store: number of products"},
+        {"generate.users", ConfigType::kInt, "2000", "synthetic store: number of shoppers"},
+        {"generate.days", ConfigType::kInt, "60", "synthetic store: days of behavior"},
+        {"generate.seed", ConfigType::kInt, "42", "synthetic store: random seed (same seed, same store)"},
+        {"generate.lang", ConfigType::kString, "en,zh", "synthetic store: catalog languages"},
+    };
+    std::sort(k.begin(), k.end(), [](auto& a, auto& b) { return a.name < b.name; });
+    return k;
+  }();
+  return keys;
+}
+
+}  // namespace souk
