@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -33,10 +34,6 @@ struct AppContext {
 
 // Adds --data-dir/--config/--set/--json to a subcommand.
 void AddCommonOptions(CLI::App* cmd, AppContext* ctx, bool with_json);
-
-// Each command file registers itself here; returns nothing, commands set their callback.
-void RegisterConfigCommand(CLI::App& app, AppContext& ctx);
-void RegisterVersionCommand(CLI::App& app, AppContext& ctx);
 
 // Runs a command body: prints a clear error and sets the exit code on failure.
 int Run(AppContext& ctx, const std::function<Status()>& body);

@@ -1,12 +1,11 @@
 // `souk config`: print the effective configuration as documented TOML.
-// `souk version`: print the version.
 #include <fmt/format.h>
 
 #include "app/app_context.h"
 
 namespace souk::app {
 
-void RegisterConfigCommand(CLI::App& app, AppContext& ctx) {
+void RegisterCommand_config(CLI::App& app, AppContext& ctx) {
   auto* cmd = app.add_subcommand("config", "print the effective configuration as documented TOML");
   AddCommonOptions(cmd, &ctx, false);
   cmd->callback([&ctx] {
@@ -17,9 +16,5 @@ void RegisterConfigCommand(CLI::App& app, AppContext& ctx) {
   });
 }
 
-void RegisterVersionCommand(CLI::App& app, AppContext& ctx) {
-  auto* cmd = app.add_subcommand("version", "print the version");
-  cmd->callback([] { fmt::print("souk 0.1.0\n"); });
-}
 
 }  // namespace souk::app
