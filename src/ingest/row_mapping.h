@@ -1,0 +1,57 @@
+// Mapping rows of any shape (a CSV record, a JSON object) onto store records:
+// used by the Souk import format and by generic-csv / generic-jsonl.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ingest/validator.h"
+#include "store/types.h"
+
+namespace souk::ingest {
+
+// A row whose fields can be read by column name.
+class Row {
+ public:
+  virtual ~Row() = default;
+  // The field as text: strings as they are, numbers and booleans as written,
+  // objects and arrays as minified JSON. nullopt when absent, empty or null.
+  virtual std::optional<std::string> Text(std::string_view column) const = 0;
+  // Whether the field is a JSON array/object (for lists such as images or category paths).
+  virtual bool IsArray(std::string_view column) const { return false; }
+  virtual bool IsObject(std::string_view column) const { return false; }
+  virtual std::vector<std::string> Columns() const = 0;
+};
+
+enum class RowKind { kItems, kEvents, kUsers };
+
+// Target field -> source column. Missing targets use the default names (and a
+// few aliases: item_id|id|product_id|sku for items, user_id|customer_id, ...).
+class RowMapping {
+ public:
+  RowMapping(RowKind kind, std::map<std::string, std::string> explicit_mapping);
+  // Checks that every explicit target is a known field of this kind.
+  Status Check() const;
+  // Resolves the source column for a target field given the row's columns.
+  std::string Source(std::string_view target, const std::vector<std::string>& columns) const;
+  RowKind kind() const { return kind_; }
+  // Targets known for this kind.
+  static const std::vector<std::string>& Targets(RowKind kind);
+
+  // Builds records; on failure returns a rejection (reason + detail naming the field).
+  std::optional<Rejection> BuildItem(const Row& row, store::Item* item) const;
+  std::optional<Rejection> BuildEvent(const Row& row, store::Event* event) const;
+  std::optional<Rejection> BuildUser(const Row& row, store::User* user) const;
+
+ private:
+  std::optional<std::string> Get(const Row& row, std::string_view target, const std::vector<std::string>& cols) const;
+  std::string LeftoverAttributes(const Row& row, const std::vector<std::string>& cols,
+                                 const std::string& base_json) const;
+  RowKind kind_;
+  std::map<std::string, std::string> mapping_;
+};
+
+}  // namespace souk::ingest
