@@ -33,11 +33,7 @@ const std::vector<ConfigKey>& ConfigSchema() {
         {"quality.cold_threshold", ConfigType::kInt, "5", "items/users with fewer interactions than this count as cold"},
         {"quality.session_gap_s", ConfigType::kInt, "1800", "inactivity that ends a session when events carry no session id"},
         // generate
-        {"generate.items", ConfigType::kInt, "5000", "synthetic store: number of products"},
-        {"generate.users", ConfigType::kInt, "2000", "synthetic store: number of shoppers"},
-        {"generate.days", ConfigType::kInt, "60", "synthetic store: days of behavior"},
-        {"generate.seed", ConfigType::kInt, "42", "synthetic store: random seed (same seed, same store)"},
-        {"generate.lang", ConfigType::kString, "en,zh", "synthetic store: catalog languages"},
+        {"generate.seed", ConfigType::kInt, "42", "seed of the demo's synthetic store (souk demo); souk generate takes --seed"},
     };
     std::sort(k.begin(), k.end(), [](auto& a, auto& b) { return a.name < b.name; });
     return k;

@@ -649,9 +649,12 @@ class FlipkartAdapter final : public Adapter {
   // key/value pairs become attributes; values without a key are collected in
   // "specification_notes"; anything unparsable is kept raw under "specifications".
   static void AddSpecifications(std::string_view specs, json* attrs) {
-    std::string text(specs);
-    for (size_t p = 0; (p = text.find("=>", p)) != std::string::npos;) text.replace(p, 2, ":");
-    auto parsed = PyLiteral::Parse(text);
+    auto parsed = PyLiteral::Parse(specs);
+    if (!parsed) {  // the Ruby-hash spelling of the original Kaggle file
+      std::string text(specs);
+      for (size_t p = 0; (p = text.find("=>", p)) != std::string::npos;) text.replace(p, 2, ":");
+      parsed = PyLiteral::Parse(text);
+    }
     const json* list = nullptr;
     if (parsed && parsed->is_array()) list = &*parsed;
     else if (parsed && parsed->is_object() && parsed->contains("product_specification")) {

@@ -202,6 +202,8 @@ class SqliteStore::Statements {
         " category=CASE WHEN category='' THEN ?5 ELSE category END,"
         " price=COALESCE(?6, price), currency=CASE WHEN ?7 != '' THEN ?7 ELSE currency END,"
         " language=CASE WHEN language='' THEN ?11 ELSE language END,"
+        " attributes=CASE WHEN attributes='{}' THEN ?8 ELSE attributes END,"
+        " images=CASE WHEN images='[]' THEN ?9 ELSE images END,"
         " in_stock=COALESCE(?10, in_stock), updated_at=?13, is_stub=0, deleted=0, run_id=?15"
         " WHERE ext_id=?1"));
     RETURN_IF_ERROR(touch_item.Prepare(db, "UPDATE items SET run_id=?2 WHERE ext_id=?1"));
@@ -809,7 +811,8 @@ class SqliteSnapshot final : public Snapshot {
     Stmt s;
     RETURN_IF_ERROR(s.Prepare(db_,
         "SELECT id, COALESCE(user_id, 0), COALESCE(item_id, 0), type, ts, value, quantity, price,"
-        " COALESCE(session, ''), COALESCE(query, '') FROM events WHERE id > ?1 AND id <= ?2 ORDER BY id"));
+        " COALESCE(session, ''), COALESCE(query, ''), COALESCE(context, '') FROM events"
+        " WHERE id > ?1 AND id <= ?2 ORDER BY id"));
     s.BindInt(1, after_id);
     s.BindInt(2, watermark_);
     StoredEvent e;
@@ -826,6 +829,7 @@ class SqliteSnapshot final : public Snapshot {
       e.price = s.ColOptDouble(7);
       e.session = s.ColText(8);
       e.query = s.ColText(9);
+      e.context = s.ColText(10);
       if (!fn(e)) break;
     }
     return OkStatus();

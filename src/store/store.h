@@ -107,6 +107,7 @@ struct StoredEvent {
   std::optional<double> value, quantity, price;
   std::string session;
   std::string query;
+  std::string context;        // JSON object or empty
 };
 
 struct EventFilter {
