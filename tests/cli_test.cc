@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -62,6 +63,50 @@ TEST(CliTest, BadInputGivesAClearErrorAndExitCode) {
   r = RunSouk("import --list-formats");
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_NE(r.out.find("homedepot"), std::string::npos);
+}
+
+TEST(CliTest, ConfigDocMatchesTheBinary) {
+  // docs/config.md embeds the output of `souk config`; keep them in sync.
+  auto r = RunSouk("config");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::ifstream doc(std::string(SOUK_SOURCE_DIR) + "/docs/config.md");
+  std::string text((std::istreambuf_iterator<char>(doc)), {});
+  EXPECT_NE(text.find(r.out), std::string::npos)
+      << "docs/config.md is stale: regenerate it from `souk config`";
+}
+
+TEST(CliTest, DemoRunsEndToEnd) {
+  auto data = testing::TempDir("cli-demo");
+  auto r = RunSouk(fmt::format("demo --data-dir {} --items 400 --users 150 --days 20 --progress off", data.string()));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* s : {"[1/3]", "[2/3]", "[3/3]", "Imported souk", "Popularity concentration", "Where to look next"}) {
+    EXPECT_NE(r.out.find(s), std::string::npos) << s;
+  }
+  EXPECT_TRUE(std::filesystem::exists(data / "reports" / "quality.json"));
+  // The quality gate works on the demo store: a gate that must fail exits 3 and names the metric.
+  auto gate = RunSouk(fmt::format("quality --data-dir {} --fail-on \"gini<0\" --progress off", data.string()));
+  EXPECT_EQ(gate.exit_code, 0) << gate.err;
+  gate = RunSouk(fmt::format("quality --data-dir {} --fail-on \"gini>=0\" --progress off", data.string()));
+  EXPECT_EQ(gate.exit_code, 3) << gate.err;
+  EXPECT_NE((gate.err + gate.out).find("gini"), std::string::npos);
+  auto q = RunSouk(fmt::format("quality --data-dir {} --json --progress off", data.string()));
+  ASSERT_EQ(q.exit_code, 0) << q.err;
+  auto j = nlohmann::json::parse(q.out);
+  EXPECT_TRUE(j.contains("metrics"));
+}
+
+TEST(CliTest, EvalJsonContract) {
+  SOUK_REQUIRE_DATA(f, "amazon-beauty/Beauty.txt");
+  auto data = testing::TempDir("cli-eval");
+  auto r = RunSouk(fmt::format("eval rec --protocol amazon-seq --data {} --json --data-dir {} --progress off", f.string(), data.string()));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  for (const char* k : {"protocol", "dataset", "metrics", "ablations", "seconds"}) EXPECT_TRUE(j.contains(k)) << k;
+  for (const char* k : {"hr@10", "ndcg@10", "hr@20", "ndcg@20", "n_users"}) EXPECT_TRUE(j["metrics"].contains(k)) << k;
+  EXPECT_EQ(j["metrics"]["n_users"], 22363);
+  auto na = RunSouk(fmt::format("eval search --protocol homedepot --products x --judgments y --json --data-dir {}", data.string()));
+  EXPECT_NE(na.exit_code, 0);
+  EXPECT_NE(na.err.find("not available"), std::string::npos) << na.err;
 }
 
 }  // namespace

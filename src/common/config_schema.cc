@@ -11,7 +11,6 @@ const std::vector<ConfigKey>& ConfigSchema() {
         // general
         {"general.log_level", ConfigType::kString, "info", "trace, debug, info, warn, error or off"},
         {"general.progress", ConfigType::kString, "auto", "progress display: auto (bar on a terminal), bar, lines, off"},
-        {"general.threads", ConfigType::kInt, "0", "worker threads; 0 = one per core"},
         // store
         {"store.synchronous", ConfigType::kString, "full", "SQLite synchronous mode in WAL: full (a returned batch survives power loss) or normal (survives a process crash)"},
         {"store.cache_mb", ConfigType::kInt, "256", "SQLite page cache per connection, MiB"},
@@ -24,6 +23,7 @@ const std::vector<ConfigKey>& ConfigSchema() {
         {"import.max_future_s", ConfigType::kInt, "86400", "events more than this many seconds in the future are quarantined"},
         {"import.max_price", ConfigType::kDouble, "10000000", "prices above this are quarantined as out of range"},
         {"import.max_quantity", ConfigType::kDouble, "100000", "|quantity| above this is quarantined as out of range"},
+        {"import.defer_indexes", ConfigType::kString, "auto", "bulk loads drop and rebuild the secondary event indexes: auto (large inputs), always, never"},
         {"import.quarantine_raw_bytes", ConfigType::kInt, "4096", "how much of a bad record's raw text is kept in quarantine"},
         // quality
         {"quality.bot_events_per_minute", ConfigType::kDouble, "30", "a user or session above this sustained event rate is bot-like"},

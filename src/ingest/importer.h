@@ -14,11 +14,16 @@
 //   ... adapter: imp.OpenSource(path); imp.AddEvent(e, ref); ...
 //   ASSIGN_OR_RETURN(ImportSummary s, imp.Finish());
 //
+// Pipelining: a full batch is handed to a writer thread while the adapter keeps
+// parsing the next one (at most one batch in flight), so parsing/validation and
+// SQLite overlap on two cores. Errors of the writer surface at the next Add*/Finish.
+//
 // Thread-safety: not thread-safe; one adapter drives one Importer.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <future>
 #include <map>
 #include <memory>
 #include <nlohmann/json_fwd.hpp>
@@ -40,6 +45,10 @@ struct ImportOptions {
   // Performance
   size_t batch_size = 20000;                // records per transaction
   ProgressOptions progress;                 // how progress is shown
+  // Drop the secondary event indexes during the import and rebuild them at the
+  // end: "auto" (when the input is large: >= 500k estimated events and more than
+  // the store holds), "always" or "never".
+  std::string defer_indexes = "auto";
   // Called after each acknowledged batch with the running totals (for crash tests, logs).
   std::function<void(int64_t events_acknowledged, int64_t records_acknowledged)> on_commit;
 
@@ -107,7 +116,11 @@ class Importer {
 
  private:
   Status MaybeFlush();
+  // Starts writing the open batch (after waiting for the one in flight).
   Status Flush();
+  // Waits for the batch in flight and folds its result into the summary.
+  Status WaitInflight();
+  bool KnownItem(const std::string& id);
   void Count(const std::string& reason);
 
   store::Store* store_;
@@ -116,6 +129,13 @@ class Importer {
   ImportSummary summary_;
   store::WriteBatch batch_;
   std::unordered_set<std::string> pending_items_;  // item ids added to the open batch
+  std::unordered_set<std::string> inflight_items_; // item ids of the batch being written
+  std::unordered_set<std::string> known_items_;    // ids the store is known to have
+  store::WriteBatch inflight_;
+  std::future<Status> inflight_status_;
+  store::WriteResult inflight_result_;
+  size_t inflight_users_ = 0;
+  int64_t waited_us_ = 0;  // time the adapter thread spent waiting for the writer
   HashSet64 event_hashes_;                          // content hashes seen in this run
   std::string source_;
   int64_t source_id_ = 0;
@@ -125,6 +145,7 @@ class Importer {
   std::unique_ptr<Progress> progress_;
   int64_t start_us_ = 0;
   bool finished_ = false;
+  bool indexes_deferred_ = false;
 };
 
 }  // namespace souk::ingest

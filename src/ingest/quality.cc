@@ -236,9 +236,13 @@ struct StreamAgg {
   int64_t no_dwell = 0;
   double gap_sum = 0;   // seconds
   double gap_sq = 0;
+  // Time spent active: gaps shorter than the inactivity threshold (a user's idle
+  // days between visits do not dilute the rate of a bot that comes in bursts).
+  int64_t active_ms = 0;
+  int64_t active_gaps = 0;
   bool pending_view = false;
 
-  void Observe(const StoredEvent& e, double no_dwell_ms) {
+  void Observe(const StoredEvent& e, double no_dwell_ms, int64_t idle_ms) {
     if (events == 0) {
       first_ts = last_ts = e.timestamp_ms;
     } else {
@@ -246,6 +250,10 @@ struct StreamAgg {
       if (pending_view) {
         ++views_measured;
         if (static_cast<double>(gap) < no_dwell_ms) ++no_dwell;
+      }
+      if (gap < idle_ms) {
+        active_ms += gap;
+        ++active_gaps;
       }
       const double g = gap / 1000.0;
       gap_sum += g;
@@ -268,7 +276,8 @@ Suspect Judge(const StreamAgg& a, std::string id, const QualityOptions& o) {
   s.purchases = a.purchases;
   s.span_s = (a.last_ts - a.first_ts) / 1000.0;
   if (a.events > 1) {
-    s.events_per_minute = static_cast<double>(a.events - 1) / std::max(s.span_s, 1.0) * 60.0;
+    // Events per minute of active time (see StreamAgg::active_ms).
+    s.events_per_minute = static_cast<double>(a.active_gaps) / std::max(a.active_ms / 1000.0, 1.0) * 60.0;
     const double n = static_cast<double>(a.events - 1);
     const double mean = a.gap_sum / n;
     const double var = std::max(0.0, a.gap_sq / n - mean * mean);
@@ -501,6 +510,7 @@ StatusOr<QualityReport> ComputeQuality(store::Snapshot& snapshot, store::Store& 
   TimelinessSection& tl = r.timeliness;
   tl.gap_resolution_ms = resolution;
   const double no_dwell_ms = o.no_dwell_seconds * 1000.0;
+  const int64_t idle_ms = o.session_gap_s * 1000;
   const int64_t gap_ms = o.session_gap_s * 1000;
   int64_t unattributed_events = 0;
   AnomalySection& an = r.anomalies;
@@ -563,7 +573,7 @@ StatusOr<QualityReport> ComputeQuality(store::Snapshot& snapshot, store::Store& 
     if (e.user != 0) {
       if (e.user >= static_cast<int64_t>(users.size())) users.resize(e.user + 1);
       UserAgg& u = users[e.user];
-      u.all.Observe(e, no_dwell_ms);
+      u.all.Observe(e, no_dwell_ms, idle_ms);
       if (e.item != 0 && IsInteraction(e.type)) ++u.interactions;
       if (e.session.empty()) {
         if (u.session.events > 0 && ts - u.session.last_ts > gap_ms) {
@@ -573,11 +583,11 @@ StatusOr<QualityReport> ComputeQuality(store::Snapshot& snapshot, store::Store& 
           ++u.session_index;
           u.session = StreamAgg();
         }
-        u.session.Observe(e, no_dwell_ms);
+        u.session.Observe(e, no_dwell_ms, idle_ms);
       }
     }
     if (!e.session.empty()) {
-      sessions[e.session].Observe(e, no_dwell_ms);
+      sessions[e.session].Observe(e, no_dwell_ms, idle_ms);
     } else if (e.user == 0) {
       ++unattributed_events;
     }

@@ -1,6 +1,7 @@
 #include "ingest/row_mapping.h"
 
 #include <algorithm>
+#include <tuple>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -184,41 +185,70 @@ std::optional<Rejection> RowMapping::BuildItem(const Row& row, store::Item* it) 
   return std::nullopt;
 }
 
-std::optional<Rejection> RowMapping::BuildEvent(const Row& row, store::Event* e) const {
-  const auto cols = row.Columns();
-  auto type = Get(row, "type", cols);
-  if (!type) return Rejection{"missing_field", fmt::format("event type column '{}' is empty or absent", Source("type", cols))};
-  auto t = store::ParseEventType(*type);
+std::optional<Rejection> BuildEventFromFields(const EventFields& f, store::Event* e) {
+  if (f.type.empty()) return Rejection{"missing_field", "the event type is empty"};
+  auto t = store::ParseEventType(f.type);
   if (!t) {
-    return Rejection{"unknown_event_type", fmt::format("event type '{}' is not one of impression, view, click, add_to_cart, remove_from_cart, purchase, rating, search, return", type->substr(0, 40))};
+    return Rejection{"unknown_event_type", fmt::format("event type '{}' is not one of impression, view, click, add_to_cart, remove_from_cart, purchase, rating, search, return", f.type.substr(0, 40))};
   }
   e->type = *t;
-  auto ts = Get(row, "timestamp", cols);
-  if (!ts) return Rejection{"missing_field", fmt::format("timestamp column '{}' is empty or absent", Source("timestamp", cols))};
-  auto ms = store::ParseTimestampMs(*ts);
-  if (!ms) return Rejection{"bad_timestamp", fmt::format("field 'timestamp' = '{}' is not a timestamp", ts->substr(0, 40))};
+  if (f.timestamp.empty()) return Rejection{"missing_field", "the timestamp is empty"};
+  auto ms = store::ParseTimestampMs(f.timestamp);
+  if (!ms) return Rejection{"bad_timestamp", fmt::format("field 'timestamp' = '{}' is not a timestamp", f.timestamp.substr(0, 40))};
   e->timestamp_ms = *ms;
-  e->user_id = NormalizeNumericId(Get(row, "user_id", cols).value_or(""));
-  e->session_id = Get(row, "session_id", cols).value_or("");
-  e->item_id = NormalizeNumericId(Get(row, "item_id", cols).value_or(""));
-  e->query = Get(row, "query", cols).value_or("");
-  for (auto [field, dst] : {std::pair<const char*, std::optional<double>*>{"value", &e->value},
-                            {"quantity", &e->quantity}, {"price", &e->price}}) {
-    if (auto v = Get(row, field, cols)) {
-      auto d = ParseNumber(*v);
-      if (!d) return Rejection{"invalid_number", fmt::format("field '{}' = '{}' is not a number", field, v->substr(0, 40))};
-      *dst = *d;
-    }
+  e->user_id = NormalizeNumericId(f.user_id);
+  e->session_id.assign(f.session_id);
+  e->item_id = NormalizeNumericId(f.item_id);
+  e->query.assign(f.query);
+  for (auto [field, text, dst] : {std::tuple<const char*, std::string_view, std::optional<double>*>{"value", f.value, &e->value},
+                                  {"quantity", f.quantity, &e->quantity}, {"price", f.price, &e->price}}) {
+    if (text.empty()) continue;
+    auto d = ParseNumber(text);
+    if (!d) return Rejection{"invalid_number", fmt::format("field '{}' = '{}' is not a number", field, text.substr(0, 40))};
+    *dst = *d;
   }
-  const std::string ctx_col = Source("context", cols);
-  if (auto c = row.Text(ctx_col)) {
-    if (!row.IsObject(ctx_col)) {
-      auto j = nlohmann::json::parse(*c, nullptr, false);
-      if (!j.is_object()) return Rejection{"invalid_json", "field 'context' is not a JSON object"};
+  if (!f.context.empty()) {
+    // Cheap shape check; the context is stored as given.
+    std::string_view c = Trim(f.context);
+    if (c.size() < 2 || c.front() != '{' || c.back() != '}' || !nlohmann::json::accept(c)) {
+      return Rejection{"invalid_json", "field 'context' is not a JSON object"};
     }
-    e->context_json = *c;
+    e->context_json.assign(f.context);
   }
   return std::nullopt;
+}
+
+RowMapping::EventColumns RowMapping::ResolveEventColumns(const std::vector<std::string>& header) const {
+  auto idx = [&](std::string_view target) {
+    const std::string src = Source(target, header);
+    for (size_t i = 0; i < header.size(); ++i) {
+      if (header[i] == src) return static_cast<int>(i);
+    }
+    return -1;
+  };
+  EventColumns c;
+  c.user_id = idx("user_id");
+  c.session_id = idx("session_id");
+  c.item_id = idx("item_id");
+  c.type = idx("type");
+  c.query = idx("query");
+  c.value = idx("value");
+  c.quantity = idx("quantity");
+  c.price = idx("price");
+  c.timestamp = idx("timestamp");
+  c.context = idx("context");
+  return c;
+}
+
+std::optional<Rejection> RowMapping::BuildEvent(const Row& row, store::Event* e) const {
+  const auto cols = row.Columns();
+  std::string v[10];
+  const char* targets[10] = {"user_id", "session_id", "item_id", "type", "query", "value", "quantity", "price", "timestamp", "context"};
+  for (int i = 0; i < 10; ++i) v[i] = Get(row, targets[i], cols).value_or("");
+  if (v[3].empty()) return Rejection{"missing_field", fmt::format("event type column '{}' is empty or absent", Source("type", cols))};
+  if (v[8].empty()) return Rejection{"missing_field", fmt::format("timestamp column '{}' is empty or absent", Source("timestamp", cols))};
+  EventFields f{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9]};
+  return BuildEventFromFields(f, e);
 }
 
 std::optional<Rejection> RowMapping::BuildUser(const Row& row, store::User* u) const {

@@ -28,6 +28,15 @@ class Row {
 
 enum class RowKind { kItems, kEvents, kUsers };
 
+// The raw text of an event's fields (empty = absent), in the order of the
+// events.csv columns. Views must outlive the call that uses them.
+struct EventFields {
+  std::string_view user_id, session_id, item_id, type, query, value, quantity, price, timestamp, context;
+};
+
+// Builds an event from its raw fields (the one place event fields are parsed).
+std::optional<Rejection> BuildEventFromFields(const EventFields& f, store::Event* e);
+
 // Target field -> source column. Missing targets use the default names (and a
 // few aliases: item_id|id|product_id|sku for items, user_id|customer_id, ...).
 class RowMapping {
@@ -45,6 +54,14 @@ class RowMapping {
   std::optional<Rejection> BuildItem(const Row& row, store::Item* item) const;
   std::optional<Rejection> BuildEvent(const Row& row, store::Event* event) const;
   std::optional<Rejection> BuildUser(const Row& row, store::User* user) const;
+
+  // Column index of each event field in a CSV header (-1 = absent), resolved once
+  // per file so the per-row path does no name lookups.
+  struct EventColumns {
+    int user_id = -1, session_id = -1, item_id = -1, type = -1, query = -1, value = -1,
+        quantity = -1, price = -1, timestamp = -1, context = -1;
+  };
+  EventColumns ResolveEventColumns(const std::vector<std::string>& header) const;
 
  private:
   std::optional<std::string> Get(const Row& row, std::string_view target, const std::vector<std::string>& cols) const;

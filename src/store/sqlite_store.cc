@@ -58,8 +58,6 @@ CREATE TABLE events(
   import_key INTEGER,
   run_id INTEGER NOT NULL DEFAULT 0);
 CREATE UNIQUE INDEX events_import_key ON events(import_key) WHERE import_key IS NOT NULL;
-CREATE INDEX events_user_ts ON events(user_id, ts);
-CREATE INDEX events_item ON events(item_id);
 CREATE TABLE quarantine(
   id INTEGER PRIMARY KEY,
   run_id INTEGER NOT NULL DEFAULT 0,
@@ -93,6 +91,12 @@ CREATE TABLE sources(
 )sql",
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kStoreSchemaVersion);
+
+// Secondary indexes of the events table: part of every schema version, created
+// at open when missing (they are dropped during bulk loads).
+constexpr const char* kSecondaryIndexes =
+    "CREATE INDEX IF NOT EXISTS events_user_ts ON events(user_id, ts);"
+    "CREATE INDEX IF NOT EXISTS events_item ON events(item_id);";
 
 constexpr const char* kItemColumns =
     "id, ext_id, title, description, brand, category, price, currency, attributes, images, "
@@ -329,6 +333,7 @@ Status SqliteStore::Init() {
   if (version != kStoreSchemaVersion) {
     if (Status st = Exec(db_, fmt::format("UPDATE schema_version SET version = {}", kStoreSchemaVersion).c_str()); !st.ok()) return fail(st);
   }
+  if (Status st = Exec(db_, kSecondaryIndexes); !st.ok()) return fail(st);
   RETURN_IF_ERROR(Exec(db_, "COMMIT"));
   stmts_ = std::make_unique<Statements>();
   RETURN_IF_ERROR(stmts_->Prepare(db_));
@@ -360,7 +365,7 @@ Status SqliteStore::LoadCaches() {
 }
 
 bool SqliteStore::HasItem(std::string_view external_id) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::shared_lock<std::shared_mutex> lock(cache_mu_);
   auto it = items_.find(std::string(external_id));
   return it != items_.end() && !it->second.deleted;
 }
@@ -376,6 +381,7 @@ Status SqliteStore::Write(const WriteBatch& batch, WriteResult* result) {
   if (!s.ok()) {
     Exec(db_, "ROLLBACK").IgnoreError();
     // Undo cache changes in reverse order.
+    std::unique_lock<std::shared_mutex> cache_lock(cache_mu_);
     for (auto it = item_undo_.rbegin(); it != item_undo_.rend(); ++it) {
       if (it->second) items_[it->first] = *it->second;
       else items_.erase(it->first);
@@ -530,7 +536,12 @@ StatusOr<int64_t> SqliteStore::UserIdFor(const std::string& external, WriteResul
 Status SqliteStore::WriteLocked(const WriteBatch& b, WriteResult* r) {
   const int64_t now_ms = RealClock().NowMillis();
   std::vector<QuarantineRecord> extra_q;
-  for (const auto& w : b.items) RETURN_IF_ERROR(WriteItem(w, b.run_id, now_ms, r, &extra_q));
+  if (!b.items.empty() || !b.delete_items.empty()) {
+    std::unique_lock<std::shared_mutex> cache_lock(cache_mu_);
+    for (const auto& w : b.items) RETURN_IF_ERROR(WriteItem(w, b.run_id, now_ms, r, &extra_q));
+  }
+  std::unique_lock<std::shared_mutex> delete_lock(cache_mu_, std::defer_lock);
+  if (!b.delete_items.empty()) delete_lock.lock();
   for (const auto& ext : b.delete_items) {
     auto it = items_.find(ext);
     if (it == items_.end() || it->second.deleted) continue;
@@ -543,6 +554,7 @@ Status SqliteStore::WriteLocked(const WriteBatch& b, WriteResult* r) {
     it->second.deleted = true;
     ++r->items_deleted;
   }
+  if (delete_lock.owns_lock()) delete_lock.unlock();
   for (const auto& u : b.users) {
     if (users_.count(u.external_id)) {
       Stmt& s = stmts_->upsert_user;
@@ -867,6 +879,28 @@ class SqliteSnapshot final : public Snapshot {
 };
 
 }  // namespace
+
+Status SqliteStore::DeferSecondaryIndexes() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return Exec(db_, "DROP INDEX IF EXISTS events_user_ts; DROP INDEX IF EXISTS events_item;");
+}
+
+Status SqliteStore::RestoreSecondaryIndexes() {
+  std::lock_guard<std::mutex> lock(mu_);
+  RETURN_IF_ERROR(Exec(db_, "BEGIN IMMEDIATE"));
+  Status s = Exec(db_, kSecondaryIndexes);
+  if (s.ok()) s = Exec(db_, "COMMIT");
+  if (!s.ok()) Exec(db_, "ROLLBACK").IgnoreError();
+  return s;
+}
+
+StatusOr<int64_t> SqliteStore::MaxEventId() {
+  std::lock_guard<std::mutex> lock(mu_);
+  Stmt s;
+  RETURN_IF_ERROR(s.Prepare(db_, "SELECT COALESCE(MAX(id), 0) FROM events"));
+  ASSIGN_OR_RETURN(bool row, s.Step());
+  return row ? s.ColInt(0) : int64_t{0};
+}
 
 StatusOr<std::unique_ptr<Snapshot>> SqliteStore::OpenSnapshot() {
   return SqliteSnapshot::Open(path_, options_.busy_timeout_ms);

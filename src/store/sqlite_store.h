@@ -9,6 +9,7 @@
 
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <unordered_map>
 
@@ -47,6 +48,9 @@ class SqliteStore final : public Store {
   StatusOr<std::map<std::string, int64_t>> QuarantineReasons() override;
   StatusOr<int64_t> RemoveEvents(const EventFilter& filter) override;
   StatusOr<std::unique_ptr<Snapshot>> OpenSnapshot() override;
+  Status DeferSecondaryIndexes() override;
+  Status RestoreSecondaryIndexes() override;
+  StatusOr<int64_t> MaxEventId() override;
 
   const std::string& path() const { return path_; }
 
@@ -75,7 +79,10 @@ class SqliteStore final : public Store {
   mutable std::mutex mu_;
   sqlite3* db_ = nullptr;                                   // GUARDED_BY(mu_)
   std::unique_ptr<Statements> stmts_;                       // GUARDED_BY(mu_)
-  std::unordered_map<std::string, ItemMeta> items_;         // GUARDED_BY(mu_)
+  // items_ is written only by the writer (holding mu_ and cache_mu_ exclusively);
+  // HasItem() reads it under a shared cache_mu_, so it never waits for a batch.
+  mutable std::shared_mutex cache_mu_;
+  std::unordered_map<std::string, ItemMeta> items_;         // GUARDED_BY(cache_mu_) for writes
   std::unordered_map<std::string, int64_t> users_;          // GUARDED_BY(mu_)
   // Undo log for the caches, so a failed batch leaves them as they were.
   std::vector<std::pair<std::string, std::optional<ItemMeta>>> item_undo_;

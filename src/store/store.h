@@ -158,6 +158,14 @@ class Store {
   virtual StatusOr<int64_t> RemoveEvents(const EventFilter& filter) = 0;
 
   virtual StatusOr<std::unique_ptr<Snapshot>> OpenSnapshot() = 0;
+
+  // Bulk loading: drop the secondary event indexes before a large import and
+  // build them again (sorted, much faster than row by row) afterwards. If the
+  // process dies in between, the next Open() rebuilds them.
+  virtual Status DeferSecondaryIndexes() = 0;
+  virtual Status RestoreSecondaryIndexes() = 0;
+  // Largest event id (a cheap upper bound of the event count).
+  virtual StatusOr<int64_t> MaxEventId() = 0;
 };
 
 }  // namespace souk::store
