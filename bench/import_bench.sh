@@ -14,7 +14,7 @@ mkdir -p "$WORK"
 if [[ ! -f $GEN/ground_truth/manifest.json ]] || ! grep -q "\"events_target\": *$EVENTS" "$GEN/ground_truth/manifest.json"; then
   rm -rf "$GEN"
   "$BUILD/souk" generate --items "$ITEMS" --users "$USERS" --days 60 --events-target "$EVENTS" \
-    --seed 1 --out "$GEN" --progress off --json > "$WORK/gen.json"
+    --seed 1 --holdout-days 0 --out "$GEN" --progress off --json > "$WORK/gen.json"
 fi
 ROWS=$(($(wc -l < "$GEN/events.csv") - 1))
 SIZE=$(du -h "$GEN/events.csv" | cut -f1)

@@ -14,17 +14,17 @@ Status RegisterBuiltinProtocols(ProtocolRegistry& registry) {
 
   // Protocols of EVAL.md that later issues implement (no numbers until then).
   RETURN_IF_ERROR(
-      registry.DeclarePlanned(kTaskSearch, "homedepot", "the product-search issue, EVAL.md A"));
+      registry.DeclarePlanned(kTaskSearch, "homedepot", "issue #3, Search; EVAL.md A"));
   RETURN_IF_ERROR(registry.DeclarePlanned(
-      kTaskRec, "amazon-unisrec", "the text-aware/cold-start recommendation issue, EVAL.md C"));
+      kTaskRec, "amazon-unisrec", "issue #5, Recommendation; EVAL.md C"));
   RETURN_IF_ERROR(registry.DeclarePlanned(kTaskRec, "online-retail",
-                                          "the next-period purchases/propensity issue, EVAL.md F"));
+                                          "issues #5 and #6, Recommendation and Intent; EVAL.md F"));
   RETURN_IF_ERROR(
-      registry.DeclarePlanned(kTaskIntent, "rees46", "the purchase-intent issue, EVAL.md D"));
+      registry.DeclarePlanned(kTaskIntent, "rees46", "issue #6, Purchase intent; EVAL.md D"));
   RETURN_IF_ERROR(registry.DeclarePlanned(kTaskIntent, "online-shoppers",
-                                          "the purchase-intent issue, EVAL.md D"));
+                                          "issue #6, Purchase intent; EVAL.md D"));
   RETURN_IF_ERROR(registry.DeclarePlanned(kTaskNer, "cn-ner",
-                                          "the Chinese attribute-extraction issue, EVAL.md E"));
+                                          "issue #3, Search (query understanding); EVAL.md E"));
   return OkStatus();
 }
 

@@ -103,6 +103,7 @@ Status ImportMappedCsv(Importer& sink, const std::string& path, const RowMapping
   uint64_t n = 0;
   const bool events = m.kind() == RowKind::kEvents;
   const RowMapping::EventColumns ec = m.ResolveEventColumns(reader->header());
+  simdjson::dom::parser json;  // reused for every context field
   if (events && ec.type < 0) return InvalidArgumentError(source + ": no event type column ('type' or --map type=COLUMN)");
   if (events && ec.timestamp < 0) return InvalidArgumentError(source + ": no timestamp column ('timestamp' or --map timestamp=COLUMN)");
   while (reader->Next(&rec)) {
@@ -115,7 +116,7 @@ Status ImportMappedCsv(Importer& sink, const std::string& path, const RowMapping
                     Field(rec, ec.quantity), Field(rec, ec.price),     Field(rec, ec.timestamp),
                     Field(rec, ec.context)};
       store::Event e;
-      if (auto r = BuildEventFromFields(f, &e)) {
+      if (auto r = BuildEventFromFields(f, &e, &json)) {
         RETURN_IF_ERROR(sink.Reject(RefOf(rec), r->reason, r->detail));
       } else {
         RETURN_IF_ERROR(sink.AddEvent(std::move(e), RefOf(rec)));

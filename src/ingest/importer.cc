@@ -39,7 +39,9 @@ Importer::~Importer() {
 }
 
 bool Importer::KnownItem(const std::string& id) {
-  if (pending_items_.count(id) || inflight_items_.count(id) || known_items_.count(id)) return true;
+  // Items added to this import are in known_items_ from the moment they are queued:
+  // batches are written in order and items before events within a batch.
+  if (known_items_.count(id)) return true;
   if (store_->HasItem(id)) {
     known_items_.insert(id);
     return true;
@@ -120,7 +122,7 @@ void Importer::Note(std::string note) { summary_.notes.push_back(std::move(note)
 Status Importer::AddItem(store::Item item, store::ItemWriteMode mode, const RecordRef& ref) {
   if (auto r = validator_.CheckItem(item)) return Reject(ref, r->reason, r->detail);
   if (mode == store::ItemWriteMode::kCatalog) ++summary_.records;  // merges/stubs are derived
-  pending_items_.insert(item.external_id);
+  known_items_.insert(item.external_id);
   store::ItemWrite w;
   w.item = std::move(item);
   w.mode = mode;
@@ -163,7 +165,7 @@ Status Importer::AddEvent(store::Event e, const RecordRef& ref) {
     w.source = source_;
     w.line = ref.line;
     batch_.items.push_back(std::move(w));
-    pending_items_.insert(e.item_id);
+    known_items_.insert(e.item_id);
   }
   if (!event_hashes_.Insert(e.ContentHash())) {
     return Reject(ref, "duplicate_event", "an identical event (same user, session, item, type, time and values) was already read in this import");
@@ -202,9 +204,6 @@ Status Importer::WaitInflight() {
     summary_.quarantined += n;
     summary_.reasons[reason] += n;
   }
-  // Items written by that batch are now in the store.
-  for (auto& id : inflight_items_) known_items_.insert(id);
-  inflight_items_.clear();
   inflight_.clear();
   if (o_.on_commit) o_.on_commit(summary_.events, summary_.records);
   spdlog::debug("batch committed: {} events, {} records acknowledged (parser waited {:.2f}s for the writer so far)",
@@ -217,7 +216,6 @@ Status Importer::Flush() {
   if (batch_.size() == 0) return OkStatus();
   std::swap(inflight_, batch_);
   batch_.run_id = inflight_.run_id;
-  std::swap(inflight_items_, pending_items_);
   inflight_users_ = inflight_.users.size();
   inflight_result_ = store::WriteResult();
   inflight_status_ = std::async(std::launch::async, [this] { return store_->Write(inflight_, &inflight_result_); });

@@ -128,9 +128,9 @@ class Importer {
   Validator validator_;
   ImportSummary summary_;
   store::WriteBatch batch_;
-  std::unordered_set<std::string> pending_items_;  // item ids added to the open batch
-  std::unordered_set<std::string> inflight_items_; // item ids of the batch being written
-  std::unordered_set<std::string> known_items_;    // ids the store is known to have
+  // Item ids the store has or that this import has queued (written before any
+  // later event), so most events need no store lookup.
+  std::unordered_set<std::string> known_items_;
   store::WriteBatch inflight_;
   std::future<Status> inflight_status_;
   store::WriteResult inflight_result_;

@@ -815,8 +815,8 @@ StatusOr<QualityReport> ComputeQuality(store::Snapshot& snapshot, store::Store& 
   CompletenessFindings(&comp);
   if (un.duplicate_events > 0) {
     AddFinding(&un.findings, Severity::kWarn,
-               fmt::format("{} events ({}) repeat an earlier one in time, user, session, item, type, query, value, "
-                           "quantity and price; `souk clean --dedupe` removes those whose context is identical too",
+               fmt::format("{} events ({}) repeat an earlier one in every field (time, user, session, item, type, "
+                           "query, values and context); `souk clean --dedupe` removes them",
                            un.duplicate_events, Percent(internal::Ratio(un.duplicate_events, r.events))));
   }
   if (un.duplicate_title_groups > 0) {

@@ -4,6 +4,7 @@
 #include <tuple>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <simdjson.h>
 
 #include "ingest/parse.h"
 
@@ -185,7 +186,8 @@ std::optional<Rejection> RowMapping::BuildItem(const Row& row, store::Item* it) 
   return std::nullopt;
 }
 
-std::optional<Rejection> BuildEventFromFields(const EventFields& f, store::Event* e) {
+std::optional<Rejection> BuildEventFromFields(const EventFields& f, store::Event* e,
+                                              simdjson::dom::parser* json) {
   if (f.type.empty()) return Rejection{"missing_field", "the event type is empty"};
   auto t = store::ParseEventType(f.type);
   if (!t) {
@@ -210,7 +212,14 @@ std::optional<Rejection> BuildEventFromFields(const EventFields& f, store::Event
   if (!f.context.empty()) {
     // Cheap shape check; the context is stored as given.
     std::string_view c = Trim(f.context);
-    if (c.size() < 2 || c.front() != '{' || c.back() != '}' || !nlohmann::json::accept(c)) {
+    bool ok = c.size() >= 2 && c.front() == '{' && c.back() == '}';
+    if (ok && json) {
+      simdjson::dom::element el;
+      ok = json->parse(c.data(), c.size(), /*realloc_if_needed=*/true).get(el) == simdjson::SUCCESS && el.is_object();
+    } else if (ok) {
+      ok = nlohmann::json::accept(c);
+    }
+    if (!ok) {
       return Rejection{"invalid_json", "field 'context' is not a JSON object"};
     }
     e->context_json.assign(f.context);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+
 #include <optional>
 #include <string>
 #include <string_view>
@@ -10,6 +11,10 @@
 
 #include "ingest/validator.h"
 #include "store/types.h"
+
+namespace simdjson::dom {
+class parser;
+}  // namespace simdjson::dom
 
 namespace souk::ingest {
 
@@ -35,7 +40,9 @@ struct EventFields {
 };
 
 // Builds an event from its raw fields (the one place event fields are parsed).
-std::optional<Rejection> BuildEventFromFields(const EventFields& f, store::Event* e);
+// `json` (optional) is a parser reused across calls to check the context field.
+std::optional<Rejection> BuildEventFromFields(const EventFields& f, store::Event* e,
+                                              simdjson::dom::parser* json = nullptr);
 
 // Target field -> source column. Missing targets use the default names (and a
 // few aliases: item_id|id|product_id|sku for items, user_id|customer_id, ...).

@@ -93,10 +93,11 @@ CREATE TABLE sources(
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kStoreSchemaVersion);
 
 // Secondary indexes of the events table: part of every schema version, created
-// at open when missing (they are dropped during bulk loads).
+// at open when missing (they are dropped during bulk loads). Only indexes that a
+// query uses are kept: per-user history (recommendations, intent, forgetting a
+// user). Training jobs and reports scan events in id order and need none.
 constexpr const char* kSecondaryIndexes =
-    "CREATE INDEX IF NOT EXISTS events_user_ts ON events(user_id, ts);"
-    "CREATE INDEX IF NOT EXISTS events_item ON events(item_id);";
+    "CREATE INDEX IF NOT EXISTS events_user_ts ON events(user_id, ts);";
 
 constexpr const char* kItemColumns =
     "id, ext_id, title, description, brand, category, price, currency, attributes, images, "
@@ -753,14 +754,18 @@ StatusOr<int64_t> SqliteStore::RemoveEvents(const EventFilter& f) {
   auto body = [&]() -> StatusOr<int64_t> {
     int64_t removed = 0;
     if (!f.sessions.empty()) {
-      Stmt s;
-      RETURN_IF_ERROR(s.Prepare(db_, "DELETE FROM events WHERE session = ?1"));
+      // One pass over the events (sessions have no index) through a temporary set.
+      RETURN_IF_ERROR(Exec(db_, "CREATE TEMP TABLE IF NOT EXISTS remove_sessions(s TEXT PRIMARY KEY); DELETE FROM temp.remove_sessions"));
+      Stmt ins;
+      RETURN_IF_ERROR(ins.Prepare(db_, "INSERT OR IGNORE INTO temp.remove_sessions VALUES(?1)"));
       for (const auto& sess : f.sessions) {
-        s.Reset();
-        s.BindText(1, sess);
-        RETURN_IF_ERROR(s.StepDone());
-        removed += sqlite3_changes(db_);
+        ins.Reset();
+        ins.BindText(1, sess);
+        RETURN_IF_ERROR(ins.StepDone());
       }
+      RETURN_IF_ERROR(Exec(db_, "DELETE FROM events WHERE session IN (SELECT s FROM temp.remove_sessions)"));
+      removed += sqlite3_changes(db_);
+      RETURN_IF_ERROR(Exec(db_, "DELETE FROM temp.remove_sessions"));
     }
     if (!f.users.empty()) {
       Stmt s;
@@ -882,7 +887,7 @@ class SqliteSnapshot final : public Snapshot {
 
 Status SqliteStore::DeferSecondaryIndexes() {
   std::lock_guard<std::mutex> lock(mu_);
-  return Exec(db_, "DROP INDEX IF EXISTS events_user_ts; DROP INDEX IF EXISTS events_item;");
+  return Exec(db_, "DROP INDEX IF EXISTS events_user_ts;");
 }
 
 Status SqliteStore::RestoreSecondaryIndexes() {
