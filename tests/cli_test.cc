@@ -65,6 +65,23 @@ TEST(CliTest, BadInputGivesAClearErrorAndExitCode) {
   EXPECT_NE(r.out.find("homedepot"), std::string::npos);
 }
 
+TEST(CliTest, ImportWithAMappingFile) {
+  auto dir = testing::TempDir("cli-map");
+  std::ofstream(dir / "products.csv") << "sku;name;cost;Colour\nA1;Blue mug;4.5;blue\nA2;Red mug;-2;red\n";
+  std::ofstream(dir / "map.toml") << "kind = \"items\"\ndelimiter = \";\"\n[map]\nid = \"sku\"\ntitle = \"name\"\nprice = \"cost\"\n\"attr.color\" = \"Colour\"\n";
+  auto r = RunSouk(fmt::format("import --data-dir {} --format generic-csv --mapping {} --json --progress off {}",
+                               (dir / "data").string(), (dir / "map.toml").string(), (dir / "products.csv").string()));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["items"], 1);
+  EXPECT_EQ(j["reasons"]["negative_price"], 1);
+  std::ofstream(dir / "bad.toml") << "kind = \"items\"\nmapp = 3\n";
+  r = RunSouk(fmt::format("import --data-dir {} --format generic-csv --mapping {} {}", (dir / "data").string(),
+                          (dir / "bad.toml").string(), (dir / "products.csv").string()));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("unknown key 'mapp'"), std::string::npos) << r.err;
+}
+
 TEST(CliTest, ConfigDocMatchesTheBinary) {
   // docs/config.md embeds the output of `souk config`; keep them in sync.
   auto r = RunSouk("config");
