@@ -13,22 +13,6 @@
 
 namespace souk::app {
 
-namespace {
-
-quality::QualityOptions CleanQualityOptions(const Config& c) {
-  quality::QualityOptions o;
-  o.bot_events_per_minute = c.GetDouble("quality.bot_events_per_minute");
-  o.bot_min_events = c.GetInt("quality.bot_min_events");
-  o.no_dwell_seconds = c.GetDouble("quality.no_dwell_seconds");
-  o.outlier_z = c.GetDouble("quality.outlier_z");
-  o.cold_threshold = c.GetInt("quality.cold_threshold");
-  o.session_gap_s = c.GetInt("quality.session_gap_s");
-  o.now_ms = RealClock().NowMillis();
-  return o;
-}
-
-}  // namespace
-
 void RegisterCommand_clean(CLI::App& app, AppContext& ctx) {
   auto* cmd = app.add_subcommand("clean", "remove bot-like sessions/users and exact duplicate events (explicitly)");
   AddCommonOptions(cmd, &ctx, true);
@@ -44,7 +28,7 @@ void RegisterCommand_clean(CLI::App& app, AppContext& ctx) {
       ASSIGN_OR_RETURN(store::StoreStats stats, store->Stats());
       Progress progress("clean: events", static_cast<uint64_t>(stats.events), ctx.MakeProgressOptions());
       ASSIGN_OR_RETURN(quality::CleanResult result,
-                       quality::Clean(*store, CleanQualityOptions(ctx.config), *opts, &progress));
+                       quality::Clean(*store, QualityOptionsFromConfig(ctx.config), *opts, &progress));
       if (ctx.json) {
         fmt::print("{}\n", quality::CleanResultToJson(result).dump(-1, ' ', false,
                                                                     nlohmann::json::error_handler_t::replace));

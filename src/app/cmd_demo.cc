@@ -59,15 +59,7 @@ std::vector<DemoStage> DemoStages(int64_t items, int64_t users, int days) {
   }});
   stages.push_back({"quality", "Checking data quality", [](DemoState& st) -> Status {
     ASSIGN_OR_RETURN(auto snap, st.store->OpenSnapshot());
-    const Config& c = st.ctx->config;
-    quality::QualityOptions qo;
-    qo.bot_events_per_minute = c.GetDouble("quality.bot_events_per_minute");
-    qo.bot_min_events = c.GetInt("quality.bot_min_events");
-    qo.no_dwell_seconds = c.GetDouble("quality.no_dwell_seconds");
-    qo.outlier_z = c.GetDouble("quality.outlier_z");
-    qo.cold_threshold = c.GetInt("quality.cold_threshold");
-    qo.session_gap_s = c.GetInt("quality.session_gap_s");
-    qo.now_ms = RealClock().NowMillis();
+    const quality::QualityOptions qo = QualityOptionsFromConfig(st.ctx->config);
     ASSIGN_OR_RETURN(quality::QualityReport r, quality::ComputeQuality(*snap, *st.store, qo, nullptr));
     const auto dir = std::filesystem::path(st.ctx->data_dir) / "reports";
     std::error_code ec;

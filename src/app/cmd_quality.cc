@@ -18,18 +18,6 @@ namespace souk::app {
 
 namespace {
 
-quality::QualityOptions QualityOptionsFromConfig(const Config& c) {
-  quality::QualityOptions o;
-  o.bot_events_per_minute = c.GetDouble("quality.bot_events_per_minute");
-  o.bot_min_events = c.GetInt("quality.bot_min_events");
-  o.no_dwell_seconds = c.GetDouble("quality.no_dwell_seconds");
-  o.outlier_z = c.GetDouble("quality.outlier_z");
-  o.cold_threshold = c.GetInt("quality.cold_threshold");
-  o.session_gap_s = c.GetInt("quality.session_gap_s");
-  o.now_ms = RealClock().NowMillis();
-  return o;
-}
-
 Status WriteFile(const std::filesystem::path& path, const std::string& text) {
   std::error_code ec;
   if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), ec);

@@ -1,5 +1,7 @@
 #include "app/store_access.h"
 
+#include "common/clock.h"
+
 namespace souk::app {
 
 StatusOr<std::unique_ptr<store::SqliteStore>> OpenStore(const AppContext& ctx, bool create) {
@@ -9,6 +11,18 @@ StatusOr<std::unique_ptr<store::SqliteStore>> OpenStore(const AppContext& ctx, b
   o.cache_mb = static_cast<int>(ctx.config.GetInt("store.cache_mb"));
   o.busy_timeout_ms = static_cast<int>(ctx.config.GetInt("store.busy_timeout_ms"));
   return store::SqliteStore::Open(ctx.DbPath(), o);
+}
+
+quality::QualityOptions QualityOptionsFromConfig(const Config& c) {
+  quality::QualityOptions o;
+  o.bot_events_per_minute = c.GetDouble("quality.bot_events_per_minute");
+  o.bot_min_events = c.GetInt("quality.bot_min_events");
+  o.no_dwell_seconds = c.GetDouble("quality.no_dwell_seconds");
+  o.outlier_z = c.GetDouble("quality.outlier_z");
+  o.cold_threshold = c.GetInt("quality.cold_threshold");
+  o.session_gap_s = c.GetInt("quality.session_gap_s");
+  o.now_ms = RealClock().NowMillis();
+  return o;
 }
 
 }  // namespace souk::app

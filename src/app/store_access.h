@@ -7,11 +7,15 @@
 #include "app/app_context.h"
 #include "ingest/adapter.h"
 #include "ingest/importer.h"
+#include "ingest/quality.h"
 #include "store/sqlite_store.h"
 
 namespace souk::app {
 
 StatusOr<std::unique_ptr<store::SqliteStore>> OpenStore(const AppContext& ctx, bool create);
+
+// quality.* keys of the configuration (now = the real clock).
+quality::QualityOptions QualityOptionsFromConfig(const Config& config);
 
 StatusOr<ingest::ImportSummary> RunImport(AppContext& ctx, store::Store* store, const std::string& format,
                                           const std::vector<std::string>& paths,

@@ -10,41 +10,15 @@
 
 #include "common/testing.h"
 #include "ingest/adapter.h"
+#include "ingest/import_test_fixture.h"
 #include "ingest/adapters_internal.h"
 #include "store/sqlite_store.h"
 
 namespace souk::ingest {
 namespace {
 
-class MoreDatasetsTest : public ::testing::Test {
+class MoreDatasetsTest : public ImportFixture {
  protected:
-  void SetUp() override {
-    dir_ = testing::TempDir("adapters_more");
-    auto s = store::SqliteStore::Open((dir_ / "souk.db").string(), {.synchronous = "normal"});
-    ASSERT_OK(s);
-    store_ = std::move(s).value();
-    RegisterBuiltinAdapters(registry_);
-  }
-  StatusOr<ImportSummary> Import(const std::string& format, std::vector<std::string> paths,
-                                 AdapterOptions ao = {}) {
-    ImportOptions o;
-    o.progress.mode = ProgressMode::kOff;
-    Importer imp(store_.get(), o);
-    RETURN_IF_ERROR(imp.Begin(format, paths));
-    Adapter* a = registry_.Find(format);
-    if (!a) return NotFoundError("no adapter " + format);
-    Status s = a->Import(paths, ao, imp);
-    if (!s.ok()) {
-      imp.Abort(s);
-      return s;
-    }
-    return imp.Finish();
-  }
-  std::string Write(const std::string& name, const std::string& content) {
-    auto p = (dir_ / name).string();
-    std::ofstream(p, std::ios::binary) << content;
-    return p;
-  }
   std::vector<store::QuarantineRecord> Quarantine(const std::string& reason = "") {
     auto q = store_->ListQuarantine(1000, 0, reason);
     EXPECT_OK(q);
@@ -77,10 +51,6 @@ class MoreDatasetsTest : public ::testing::Test {
     }
     return false;
   }
-
-  std::filesystem::path dir_;
-  std::unique_ptr<store::SqliteStore> store_;
-  AdapterRegistry registry_;
 };
 
 // ---------------------------------------------------------------- real data

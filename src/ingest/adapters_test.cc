@@ -3,40 +3,12 @@
 #include <fmt/format.h>
 
 #include "common/testing.h"
-#include "ingest/adapter.h"
-#include "store/sqlite_store.h"
+#include "ingest/import_test_fixture.h"
 
 namespace souk::ingest {
 namespace {
 
-class DatasetImportTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = testing::TempDir("datasets");
-    auto s = store::SqliteStore::Open((dir_ / "souk.db").string(), {.synchronous = "normal"});
-    ASSERT_OK(s);
-    store_ = std::move(s).value();
-    RegisterBuiltinAdapters(registry_);
-  }
-  StatusOr<ImportSummary> Import(const std::string& format, std::vector<std::string> paths,
-                                 AdapterOptions ao = {}) {
-    ImportOptions o;
-    o.progress.mode = ProgressMode::kOff;
-    Importer imp(store_.get(), o);
-    RETURN_IF_ERROR(imp.Begin(format, paths));
-    Adapter* a = registry_.Find(format);
-    if (!a) return NotFoundError("no adapter " + format);
-    Status s = a->Import(paths, ao, imp);
-    if (!s.ok()) {
-      imp.Abort(s);
-      return s;
-    }
-    return imp.Finish();
-  }
-  std::filesystem::path dir_;
-  std::unique_ptr<store::SqliteStore> store_;
-  AdapterRegistry registry_;
-};
+using DatasetImportTest = ImportFixture;
 
 TEST_F(DatasetImportTest, HomeDepot) {
   SOUK_REQUIRE_DATA(products, "homedepot/products.csv");

@@ -7,52 +7,30 @@
 #include <fstream>
 
 #include "common/testing.h"
-#include "ingest/adapter.h"
-#include "store/sqlite_store.h"
+#include "ingest/import_test_fixture.h"
 
 namespace souk::ingest {
 namespace {
 
 constexpr const char* kHeader = "user_id,session_id,item_id,type,query,value,quantity,price,timestamp,context\n";
 
-class ImporterTest : public ::testing::Test {
+class ImporterTest : public ImportFixture {
  protected:
   void SetUp() override {
-    dir_ = testing::TempDir("importer");
-    auto s = store::SqliteStore::Open((dir_ / "souk.db").string());
-    ASSERT_OK(s);
-    store_ = std::move(s).value();
-    RegisterBuiltinAdapters(registry_);
+    ImportFixture::SetUp();
     Write("items.jsonl",
           "{\"id\":\"A\",\"title\":\"Kettle\",\"price\":20,\"category\":[\"Home\",\"Kitchen\"],\"attributes\":{\"color\":\"red\"}}\n"
           "{\"id\":\"B\",\"title\":\"Toaster\",\"price\":35,\"images\":[\"http://x/b.jpg\"],\"in_stock\":true}\n");
   }
-  std::string Write(const std::string& name, const std::string& content) {
-    auto p = (dir_ / name).string();
-    std::ofstream(p, std::ios::binary) << content;
-    return p;
-  }
   StatusOr<ImportSummary> Import(const std::string& format, std::vector<std::string> paths,
                                  ImportOptions o = {}, AdapterOptions ao = {}) {
-    o.progress.mode = ProgressMode::kOff;
-    Importer imp(store_.get(), o);
-    RETURN_IF_ERROR(imp.Begin(format, paths));
-    Status s = registry_.Find(format)->Import(paths, ao, imp);
-    if (!s.ok()) {
-      imp.Abort(s);
-      return s;
-    }
-    return imp.Finish();
+    return ImportFixture::Import(format, std::move(paths), std::move(ao), std::move(o));
   }
   std::vector<store::QuarantineRecord> Quarantine(const std::string& reason = "") {
     auto q = store_->ListQuarantine(1000, 0, reason);
     EXPECT_OK(q);
     return q.ok() ? *q : std::vector<store::QuarantineRecord>{};
   }
-
-  std::filesystem::path dir_;
-  std::unique_ptr<store::SqliteStore> store_;
-  AdapterRegistry registry_;
 };
 
 TEST_F(ImporterTest, SoukFormatImportsItemsAndEvents) {

@@ -72,6 +72,19 @@ std::optional<bool> ParseBool(std::string_view s) {
   return std::nullopt;
 }
 
+// The row's own attributes object (or "{}"), which leftover columns are added to.
+std::optional<Rejection> BaseAttributes(const Row& row, const std::string& column, std::string* out) {
+  *out = "{}";
+  auto a = row.Text(column);
+  if (!a) return std::nullopt;
+  if (!row.IsObject(column)) {
+    auto j = nlohmann::json::parse(*a, nullptr, false);
+    if (!j.is_object()) return Rejection{"invalid_json", "field 'attributes' is not a JSON object"};
+  }
+  *out = *a;
+  return std::nullopt;
+}
+
 }  // namespace
 
 const std::vector<std::string>& RowMapping::Targets(RowKind kind) {
@@ -173,15 +186,8 @@ std::optional<Rejection> RowMapping::BuildItem(const Row& row, store::Item* it) 
       *dst = *ms;
     }
   }
-  const std::string attr_col = Source("attributes", cols);
-  std::string base = "{}";
-  if (auto a = row.Text(attr_col)) {
-    if (!row.IsObject(attr_col)) {
-      auto j = nlohmann::json::parse(*a, nullptr, false);
-      if (!j.is_object()) return Rejection{"invalid_json", "field 'attributes' is not a JSON object"};
-    }
-    base = *a;
-  }
+  std::string base;
+  if (auto r = BaseAttributes(row, Source("attributes", cols), &base)) return r;
   it->attributes_json = LeftoverAttributes(row, cols, base);
   return std::nullopt;
 }
@@ -270,15 +276,8 @@ std::optional<Rejection> RowMapping::BuildUser(const Row& row, store::User* u) c
     if (!ms) return Rejection{"bad_timestamp", fmt::format("field 'created_at' = '{}' is not a timestamp", t->substr(0, 40))};
     u->created_at_ms = *ms;
   }
-  const std::string attr_col = Source("attributes", cols);
-  std::string base = "{}";
-  if (auto a = row.Text(attr_col)) {
-    if (!row.IsObject(attr_col)) {
-      auto j = nlohmann::json::parse(*a, nullptr, false);
-      if (!j.is_object()) return Rejection{"invalid_json", "field 'attributes' is not a JSON object"};
-    }
-    base = *a;
-  }
+  std::string base;
+  if (auto r = BaseAttributes(row, Source("attributes", cols), &base)) return r;
   u->attributes_json = LeftoverAttributes(row, cols, base);
   return std::nullopt;
 }
