@@ -225,6 +225,9 @@ bool IsInteraction(EventType t) {
   return t != EventType::kImpression && t != EventType::kSearch;
 }
 
+// A bot score at or above this marks a user/session bot-like even below the rate threshold.
+constexpr double kBotScoreThreshold = 0.7;
+
 // Running figures of one stream of events (a user or a session).
 struct StreamAgg {
   int64_t events = 0;
@@ -285,12 +288,14 @@ Suspect Judge(const StreamAgg& a, std::string id, const QualityOptions& o) {
   }
   s.no_dwell_share = a.views_measured > 0 ? static_cast<double>(a.no_dwell) / a.views_measured : 0;
   if (a.events >= o.bot_min_events) {
-    s.bot_like = s.events_per_minute >= o.bot_events_per_minute;
     const double rate = o.bot_events_per_minute > 0
                             ? std::min(1.0, s.events_per_minute / o.bot_events_per_minute)
                             : 1.0;
     s.bot_score = 0.5 * rate + 0.25 * s.no_dwell_share + 0.15 * (a.purchases == 0 ? 1.0 : 0.0) +
                   0.10 * std::max(0.0, 1.0 - s.burstiness_cv);
+    // Bot-like: the rate alone, or strong combined evidence just under the rate
+    // threshold (e.g. 26/min with most views left within a second and no purchase).
+    s.bot_like = s.events_per_minute >= o.bot_events_per_minute || s.bot_score >= kBotScoreThreshold;
   }
   return s;
 }
@@ -686,7 +691,10 @@ StatusOr<QualityReport> ComputeQuality(store::Snapshot& snapshot, store::Store& 
       cs.priced_items_checked += static_cast<int64_t>(prices.size());
       std::vector<double> v;
       v.reserve(prices.size());
-      for (const auto& p : prices) v.push_back(p.price);
+      // Prices vary multiplicatively (a category spans $5 and $500 items), so the
+      // robust z-score is taken on log(1 + price): the natural right tail of a
+      // log-normal price list is not an outlier, a price 20x the typical one is.
+      for (const auto& p : prices) v.push_back(std::log1p(p.price));
       auto median_of = [](std::vector<double>* x) {
         const size_t n = x->size();
         std::nth_element(x->begin(), x->begin() + n / 2, x->end());
@@ -695,10 +703,15 @@ StatusOr<QualityReport> ComputeQuality(store::Snapshot& snapshot, store::Store& 
         return m;
       };
       const double median = median_of(&v);
+      // The category median reported to people is the plain price median.
+      std::vector<double> raw;
+      raw.reserve(prices.size());
+      for (const auto& p : prices) raw.push_back(p.price);
+      const double price_median = median_of(&raw);
       devs.clear();
       double dev_sum = 0;
       for (const auto& p : prices) {
-        devs.push_back(std::abs(p.price - median));
+        devs.push_back(std::abs(std::log1p(p.price) - median));
         dev_sum += devs.back();
       }
       const double mad = median_of(&devs);
@@ -712,10 +725,10 @@ StatusOr<QualityReport> ComputeQuality(store::Snapshot& snapshot, store::Store& 
         continue;  // all prices equal
       }
       for (const auto& p : prices) {
-        const double z = (p.price - median) / scale;
+        const double z = (std::log1p(p.price) - median) / scale;
         if (std::abs(z) > o.outlier_z) {
           ++cs.price_outliers;
-          outliers.push_back({item_ext[p.id], category, p.price, median, z});
+          outliers.push_back({item_ext[p.id], category, p.price, price_median, z});
         }
       }
     }
