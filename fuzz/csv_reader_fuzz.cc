@@ -5,7 +5,7 @@
 #include <string_view>
 
 #include "ingest/csv_reader.h"
-#include "ingest/utf8.h"
+#include "common/utf8.h"
 
 namespace {
 
@@ -71,7 +71,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       for (std::string_view f : rec.fields) {
         Check(f.size() <= options.max_field_bytes);
         Check(f.size() <= rec.raw.size());
-        if (options.validate_utf8) Check(souk::ingest::IsValidUtf8(f));
+        if (options.validate_utf8) Check(souk::IsValidUtf8(f));
       }
       Check(rec.raw.size() <= options.max_record_bytes);
     }

@@ -41,7 +41,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const souk::text::Normalizer& normalizer = p.analyzer->normalizer();
 
   const souk::text::NormalizedText nt = normalizer.NormalizeWithOffsets(input);
-  Check(souk::text::IsValidUtf8(nt.text));
+  Check(souk::IsValidUtf8(nt.text));
   Check(nt.source_begin.size() == nt.text.size() && nt.source_end.size() == nt.text.size());
   for (size_t k = 0; k < nt.text.size(); ++k) {
     Check(nt.source_begin[k] <= nt.source_end[k] && nt.source_end[k] <= size);
@@ -58,8 +58,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Check(t.begin <= t.end && t.end <= size);
     Check(t.begin >= last_begin);
     last_begin = t.begin;
-    Check(!t.term.empty() && souk::text::IsValidUtf8(t.term));
-    Check(souk::text::IsValidUtf8(t.original));
+    Check(!t.term.empty() && souk::IsValidUtf8(t.term));
+    Check(souk::IsValidUtf8(t.original));
   }
   return 0;
 }

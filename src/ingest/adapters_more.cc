@@ -21,11 +21,11 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "common/utf8.h"
 #include "ingest/adapter.h"
 #include "ingest/adapters_internal.h"
 #include "ingest/jsonl_reader.h"
 #include "ingest/parse.h"
-#include "ingest/utf8.h"
 
 namespace souk::ingest {
 namespace {
@@ -47,11 +47,7 @@ bool Contains(std::string_view s, std::string_view part) { return s.find(part) !
 std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 // Shortens a value quoted in a quarantine detail.
-std::string_view Clip(std::string_view s, size_t n = 60) {
-  if (s.size() <= n) return s;
-  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
-  return s.substr(0, n);
-}
+std::string_view Clip(std::string_view s, size_t n = 60) { return Utf8Prefix(s, n); }
 
 // The event type of datasets whose rows do not say (AdapterOptions::event_type).
 StatusOr<store::EventType> EventTypeOption(const AdapterOptions& o, std::string_view adapter) {

@@ -50,7 +50,7 @@
 
 #include "common/status.h"
 #include "ingest/line_source.h"
-#include "ingest/utf8.h"
+#include "common/utf8.h"
 
 namespace souk::ingest {
 

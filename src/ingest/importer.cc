@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "common/utf8.h"
+
 namespace souk::ingest {
 
 StatusOr<ImportOptions> ImportOptions::FromConfig(const Config& c) {
@@ -24,9 +26,7 @@ StatusOr<ImportOptions> ImportOptions::FromConfig(const Config& c) {
 namespace {
 std::string Truncate(std::string_view raw, size_t n) {
   if (raw.size() <= n) return std::string(raw);
-  size_t cut = n;
-  while (cut > 0 && (static_cast<unsigned char>(raw[cut]) & 0xC0) == 0x80) --cut;
-  return std::string(raw.substr(0, cut)) + fmt::format("... [{} bytes in all]", raw.size());
+  return std::string(Utf8Prefix(raw, n)) + fmt::format("... [{} bytes in all]", raw.size());
 }
 }  // namespace
 

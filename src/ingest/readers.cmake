@@ -2,7 +2,6 @@
 souk_library(souk_ingest_readers
   SOURCES
     ${CMAKE_CURRENT_LIST_DIR}/line_source.cc
-    ${CMAKE_CURRENT_LIST_DIR}/utf8.cc
     ${CMAKE_CURRENT_LIST_DIR}/csv_reader.cc
     ${CMAKE_CURRENT_LIST_DIR}/jsonl_reader.cc
   DEPS souk_common simdjson::simdjson)

@@ -8,7 +8,7 @@
 #include "common/testing.h"
 #include "ingest/csv_reader.h"
 #include "ingest/jsonl_reader.h"
-#include "ingest/utf8.h"
+#include "common/utf8.h"
 
 namespace souk::ingest {
 namespace {

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <fmt/format.h>
 
+#include "common/utf8.h"
+
 namespace souk::ingest {
 
 StatusOr<ValidationOptions> ValidationOptions::FromConfig(const Config& c) {
@@ -25,9 +27,7 @@ StatusOr<ValidationOptions> ValidationOptions::FromConfig(const Config& c) {
 namespace {
 std::string Shorten(std::string_view s, size_t n = 60) {
   if (s.size() <= n) return std::string(s);
-  size_t cut = n;
-  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;  // UTF-8 boundary
-  return std::string(s.substr(0, cut)) + "...";
+  return std::string(Utf8Prefix(s, n)) + "...";
 }
 }  // namespace
 

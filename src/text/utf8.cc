@@ -1,5 +1,7 @@
 #include "text/utf8.h"
 
+#include "common/utf8.h"
+
 #include <unicode/utf8.h>
 
 namespace souk::text {
@@ -38,18 +40,6 @@ void AppendUtf8(char32_t cp, std::string& out) {
     out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
     out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
   }
-}
-
-bool IsValidUtf8(std::string_view text) {
-  const auto* s = reinterpret_cast<const uint8_t*>(text.data());
-  const int32_t length = static_cast<int32_t>(text.size());
-  int32_t i = 0;
-  while (i < length) {
-    UChar32 c;
-    U8_NEXT(s, i, length, c);
-    if (c < 0) return false;
-  }
-  return true;
 }
 
 std::string SanitizeUtf8(std::string_view text) {

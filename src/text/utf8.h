@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/utf8.h"  // IsValidUtf8, ValidateUtf8
+
 namespace souk::text {
 
 // One decoded code point and the bytes [begin, end) of the input it came from.
@@ -28,7 +30,7 @@ std::vector<CodePoint> DecodeUtf8(std::string_view text);
 void AppendUtf8(char32_t cp, std::string& out);
 
 // True when `text` is well-formed UTF-8 (no surrogates, no overlongs).
-bool IsValidUtf8(std::string_view text);
+
 
 // Returns `text` with every ill-formed sequence replaced by U+FFFD.
 std::string SanitizeUtf8(std::string_view text);

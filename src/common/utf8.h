@@ -1,10 +1,11 @@
-// UTF-8 validation used by the readers (and by adapters that check fields).
+// UTF-8 helpers without ICU: validation (the readers, the text module, the
+// fuzzers) and cutting text to a byte budget at a character boundary.
 #pragma once
 
 #include <cstddef>
 #include <string_view>
 
-namespace souk::ingest {
+namespace souk {
 
 // Returns the offset of the first byte of the first invalid UTF-8 sequence in
 // `text`, or std::string_view::npos when `text` is entirely valid UTF-8.
@@ -18,4 +19,9 @@ inline bool IsValidUtf8(std::string_view text) {
   return ValidateUtf8(text) == std::string_view::npos;
 }
 
-}  // namespace souk::ingest
+// The longest prefix of `text` of at most `max_bytes` bytes that does not end
+// inside a multi-byte character (for quoting values in messages and keeping
+// bounded raw records).
+std::string_view Utf8Prefix(std::string_view text, size_t max_bytes);
+
+}  // namespace souk

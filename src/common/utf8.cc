@@ -1,9 +1,9 @@
-#include "ingest/utf8.h"
+#include "common/utf8.h"
 
 #include <cstdint>
 #include <cstring>
 
-namespace souk::ingest {
+namespace souk {
 
 size_t ValidateUtf8(std::string_view text) {
   const auto* s = reinterpret_cast<const unsigned char*>(text.data());
@@ -48,4 +48,11 @@ size_t ValidateUtf8(std::string_view text) {
   return std::string_view::npos;
 }
 
-}  // namespace souk::ingest
+std::string_view Utf8Prefix(std::string_view text, size_t max_bytes) {
+  if (text.size() <= max_bytes) return text;
+  size_t cut = max_bytes;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  return text.substr(0, cut);
+}
+
+}  // namespace souk
