@@ -65,6 +65,7 @@ RecordRef RefOf(const CsvRecord& rec) {
 Status ForEachCsvRecord(Importer& sink, const std::string& path, CsvOptions options,
                         const std::function<Status(const CsvColumns&)>& on_header,
                         const std::function<Status(const CsvRecord&)>& on_record) {
+  options.max_field_bytes = sink.validator().options().max_field_bytes;
   ASSIGN_OR_RETURN(auto reader, CsvReader::Open(path, options));
   ASSIGN_OR_RETURN(std::string source, sink.OpenSource(path));
   if (options.has_header && reader->header().empty()) {

@@ -69,6 +69,8 @@ class CsvColumns {
   StatusOr<int> Require(std::string_view name) const;
   // Index of an optional column, or -1.
   int Optional(std::string_view name) const { return reader_->Column(name); }
+  const std::vector<std::string>& header() const { return reader_->header(); }
+  const CsvReader& reader() const { return *reader_; }
 
  private:
   const CsvReader* reader_;
@@ -82,7 +84,8 @@ inline std::string_view Field(const CsvRecord& rec, int i) {
 
 // Opens a CSV file, registers it as the importer's current source, quarantines
 // malformed records (with the reader's reason and line), notes an empty file, and
-// calls `on_header` once then `on_record` for each well-formed record.
+// calls `on_header` once then `on_record` for each well-formed record. Fields
+// longer than the validator's max_field_bytes are reported by the reader.
 Status ForEachCsvRecord(Importer& sink, const std::string& path, CsvOptions options,
                         const std::function<Status(const CsvColumns&)>& on_header,
                         const std::function<Status(const CsvRecord&)>& on_record);

@@ -92,44 +92,31 @@ Status EmitRow(Importer& sink, const RowMapping& m, const Row& row, const Record
 Status ImportMappedCsv(Importer& sink, const std::string& path, const RowMapping& m, char delimiter) {
   CsvOptions o;
   o.delimiter = delimiter ? delimiter : DetectDelimiter(path);
-  o.max_field_bytes = sink.validator().options().max_field_bytes;
-  ASSIGN_OR_RETURN(auto reader, CsvReader::Open(path, o));
-  ASSIGN_OR_RETURN(std::string source, sink.OpenSource(path));
-  if (reader->header().empty()) {
-    sink.Note("empty file: " + source);
-    return sink.Reject(RecordRef{}, "empty_file", "the file is empty (no header, no records)");
-  }
-  CsvRecord rec;
-  uint64_t n = 0;
   const bool events = m.kind() == RowKind::kEvents;
-  const RowMapping::EventColumns ec = m.ResolveEventColumns(reader->header());
+  const CsvReader* reader = nullptr;
+  RowMapping::EventColumns ec;
   simdjson::dom::parser json;  // reused for every context field
-  if (events && ec.type < 0) return InvalidArgumentError(source + ": no event type column ('type' or --map type=COLUMN)");
-  if (events && ec.timestamp < 0) return InvalidArgumentError(source + ": no timestamp column ('timestamp' or --map timestamp=COLUMN)");
-  while (reader->Next(&rec)) {
-    if (rec.error != RecordError::kNone) {
-      RETURN_IF_ERROR(sink.Reject(RefOf(rec), std::string(RecordErrorName(rec.error)), rec.error_detail));
-    } else if (events) {
-      // Hot path for big event files: fields by precomputed index.
-      EventFields f{Field(rec, ec.user_id), Field(rec, ec.session_id), Field(rec, ec.item_id),
-                    Field(rec, ec.type),    Field(rec, ec.query),      Field(rec, ec.value),
-                    Field(rec, ec.quantity), Field(rec, ec.price),     Field(rec, ec.timestamp),
-                    Field(rec, ec.context)};
-      store::Event e;
-      if (auto r = BuildEventFromFields(f, &e, &json)) {
-        RETURN_IF_ERROR(sink.Reject(RefOf(rec), r->reason, r->detail));
-      } else {
-        RETURN_IF_ERROR(sink.AddEvent(std::move(e), RefOf(rec)));
-      }
-    } else {
-      CsvRow row(*reader, rec);
-      RETURN_IF_ERROR(EmitRow(sink, m, row, RefOf(rec)));
-    }
-    if ((++n & 4095) == 0) sink.SetSourceProgress(reader->bytes_read());
-  }
-  RETURN_IF_ERROR(reader->status().WithContext(source));
-  if (n == 0) sink.Note("no records: " + source + " has a header but no rows");
-  return OkStatus();
+  return ForEachCsvRecord(
+      sink, path, o,
+      [&](const CsvColumns& cols) -> Status {
+        reader = &cols.reader();
+        if (!events) return OkStatus();
+        ec = m.ResolveEventColumns(cols.header());
+        if (ec.type < 0) return InvalidArgumentError(sink.current_source() + ": no event type column ('type' or --map type=COLUMN)");
+        if (ec.timestamp < 0) return InvalidArgumentError(sink.current_source() + ": no timestamp column ('timestamp' or --map timestamp=COLUMN)");
+        return OkStatus();
+      },
+      [&](const CsvRecord& rec) -> Status {
+        if (!events) return EmitRow(sink, m, CsvRow(*reader, rec), RefOf(rec));
+        // Hot path for big event files: fields by precomputed index.
+        EventFields f{Field(rec, ec.user_id), Field(rec, ec.session_id), Field(rec, ec.item_id),
+                      Field(rec, ec.type),    Field(rec, ec.query),      Field(rec, ec.value),
+                      Field(rec, ec.quantity), Field(rec, ec.price),     Field(rec, ec.timestamp),
+                      Field(rec, ec.context)};
+        store::Event e;
+        if (auto r = BuildEventFromFields(f, &e, &json)) return sink.Reject(RefOf(rec), r->reason, r->detail);
+        return sink.AddEvent(std::move(e), RefOf(rec));
+      });
 }
 
 Status ImportMappedJsonl(Importer& sink, const std::string& path, const RowMapping& m) {
