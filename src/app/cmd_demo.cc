@@ -62,12 +62,10 @@ std::vector<DemoStage> DemoStages(int64_t items, int64_t users, int days) {
     const quality::QualityOptions qo = QualityOptionsFromConfig(st.ctx->config);
     ASSIGN_OR_RETURN(quality::QualityReport r, quality::ComputeQuality(*snap, *st.store, qo, nullptr));
     const auto dir = std::filesystem::path(st.ctx->data_dir) / "reports";
-    std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
     const nlohmann::json j = quality::QualityReportToJson(r);
     const std::string text = quality::QualityReportToText(r);
-    if (FILE* f = std::fopen((dir / "quality.json").c_str(), "w")) { fmt::print(f, "{}\n", j.dump(2)); std::fclose(f); }
-    if (FILE* f = std::fopen((dir / "quality.txt").c_str(), "w")) { fmt::print(f, "{}", text); std::fclose(f); }
+    RETURN_IF_ERROR(WriteTextFile(dir / "quality.json", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"));
+    RETURN_IF_ERROR(WriteTextFile(dir / "quality.txt", text));
     fmt::print("{}", text);
     st.report["quality"] = j;
     return OkStatus();

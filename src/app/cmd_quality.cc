@@ -5,7 +5,6 @@
 #include <fmt/format.h>
 
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 
@@ -17,17 +16,6 @@
 namespace souk::app {
 
 namespace {
-
-Status WriteFile(const std::filesystem::path& path, const std::string& text) {
-  std::error_code ec;
-  if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), ec);
-  if (ec) return FailedPreconditionError(fmt::format("cannot create folder '{}': {}", path.parent_path().string(), ec.message()));
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  out.close();
-  if (!out) return FailedPreconditionError(fmt::format("cannot write '{}'", path.string()));
-  return OkStatus();
-}
 
 struct QualityCommandOptions {
   std::vector<std::string> fail_on;  // comma-separated conditions, repeatable
@@ -81,10 +69,10 @@ void RegisterCommand_quality(CLI::App& app, AppContext& ctx) {
       const std::string json_text = json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
 
       const std::filesystem::path reports = std::filesystem::path(ctx.data_dir) / "reports";
-      RETURN_IF_ERROR(WriteFile(reports / "quality.json", json_text + "\n"));
-      RETURN_IF_ERROR(WriteFile(reports / "quality.txt", text));
+      RETURN_IF_ERROR(WriteTextFile(reports / "quality.json", json_text + "\n"));
+      RETURN_IF_ERROR(WriteTextFile(reports / "quality.txt", text));
       const std::string& printed = ctx.json ? json_text + "\n" : text;
-      if (!opts->out.empty()) RETURN_IF_ERROR(WriteFile(opts->out, printed));
+      if (!opts->out.empty()) RETURN_IF_ERROR(WriteTextFile(opts->out, printed));
       fmt::print("{}", printed);
       for (const auto& r : results) {
         if (r.violated) fmt::print(stderr, "souk: quality gate failed: {}\n", r.message);

@@ -1,5 +1,9 @@
 #include "app/store_access.h"
 
+#include <fmt/format.h>
+
+#include <fstream>
+
 #include "common/clock.h"
 
 namespace souk::app {
@@ -11,6 +15,17 @@ StatusOr<std::unique_ptr<store::SqliteStore>> OpenStore(const AppContext& ctx, b
   o.cache_mb = static_cast<int>(ctx.config.GetInt("store.cache_mb"));
   o.busy_timeout_ms = static_cast<int>(ctx.config.GetInt("store.busy_timeout_ms"));
   return store::SqliteStore::Open(ctx.DbPath(), o);
+}
+
+Status WriteTextFile(const std::filesystem::path& path, const std::string& text) {
+  std::error_code ec;
+  if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), ec);
+  if (ec) return FailedPreconditionError(fmt::format("cannot create folder '{}': {}", path.parent_path().string(), ec.message()));
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  out.close();
+  if (!out) return FailedPreconditionError(fmt::format("cannot write '{}'", path.string()));
+  return OkStatus();
 }
 
 quality::QualityOptions QualityOptionsFromConfig(const Config& c) {

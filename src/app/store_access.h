@@ -2,7 +2,9 @@
 // shared import entry point (used by `import` and `demo`).
 #pragma once
 
+#include <filesystem>
 #include <memory>
+#include <string>
 
 #include "app/app_context.h"
 #include "ingest/adapter.h"
@@ -13,6 +15,9 @@
 namespace souk::app {
 
 StatusOr<std::unique_ptr<store::SqliteStore>> OpenStore(const AppContext& ctx, bool create);
+
+// Writes a whole text file, creating its folder; errors name the path.
+Status WriteTextFile(const std::filesystem::path& path, const std::string& text);
 
 // quality.* keys of the configuration (now = the real clock).
 quality::QualityOptions QualityOptionsFromConfig(const Config& config);
