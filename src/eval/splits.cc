@@ -1,5 +1,7 @@
 #include "eval/splits.h"
 
+#include "common/time.h"
+
 #include <algorithm>
 #include <charconv>
 #include <chrono>
@@ -80,13 +82,6 @@ bool ParseFixed(std::string_view text, size_t pos, size_t width, int* out) {
   return r.ec == std::errc();
 }
 
-std::optional<int64_t> DaysFromCivil(int y, int m, int d) {
-  using namespace std::chrono;
-  const year_month_day ymd{year{y}, month{static_cast<unsigned>(m)}, day{static_cast<unsigned>(d)}};
-  if (!ymd.ok()) return std::nullopt;
-  return sys_days{ymd}.time_since_epoch().count();
-}
-
 }  // namespace
 
 StatusOr<int64_t> ParseDate(std::string_view text) {
@@ -95,7 +90,7 @@ StatusOr<int64_t> ParseDate(std::string_view text) {
       !ParseFixed(text, 5, 2, &m) || !ParseFixed(text, 8, 2, &d)) {
     return InvalidArgumentError(fmt::format("date '{}' is not YYYY-MM-DD", text));
   }
-  auto days = DaysFromCivil(y, m, d);
+  auto days = DaysFromCivilChecked(y, m, d);
   if (!days) return InvalidArgumentError(fmt::format("date '{}' is not a calendar date", text));
   return *days * 86400;
 }
@@ -117,14 +112,7 @@ StatusOr<int64_t> ParseDateTime(std::string_view text) {
   return *date + hh * 3600 + mm * 60 + ss;
 }
 
-std::string FormatDate(int64_t unix_seconds) {
-  using namespace std::chrono;
-  int64_t days = unix_seconds / 86400;
-  if (unix_seconds % 86400 < 0) --days;
-  const year_month_day ymd{sys_days{std::chrono::days{days}}};
-  return fmt::format("{:04d}-{:02d}-{:02d}", static_cast<int>(ymd.year()),
-                     static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
-}
+std::string FormatDate(int64_t unix_seconds) { return FormatTimestampMs(unix_seconds * 1000).substr(0, 10); }
 
 StatusOr<CutoffWindow> CutoffWindow::FromDate(std::string_view date, int window_days) {
   if (window_days < 1) {

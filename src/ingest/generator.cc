@@ -1,6 +1,8 @@
 // GenerateStore: orchestrates catalog, users, behavior and ground truth files.
 #include "ingest/generator.h"
 
+#include "common/time.h"
+
 #include <fmt/format.h>
 
 #include <chrono>
@@ -179,26 +181,7 @@ Status WriteCatalogTruth(const Catalog& catalog, const std::string& complements_
 
 }  // namespace
 
-std::string FormatTimestamp(int64_t t) {
-  int64_t days = t >= 0 ? t / 86400 : (t - 86399) / 86400;
-  int64_t secs = t - days * 86400;
-  // Civil date from days since 1970-01-01 (proleptic Gregorian, 400-year eras).
-  const int64_t z = days + 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const int64_t doe = z - era * 146097;
-  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const int64_t mp = (5 * doy + 2) / 153;
-  const int64_t d = doy - (153 * mp + 2) / 5 + 1;
-  const int64_t m = mp < 10 ? mp + 3 : mp - 9;
-  const int64_t y = yoe + era * 400 + (m <= 2 ? 1 : 0);
-  char buf[96];
-  std::snprintf(buf, sizeof(buf), "%04lld-%02lld-%02lldT%02lld:%02lld:%02lldZ",
-                static_cast<long long>(y), static_cast<long long>(m), static_cast<long long>(d),
-                static_cast<long long>(secs / 3600), static_cast<long long>((secs / 60) % 60),
-                static_cast<long long>(secs % 60));
-  return buf;
-}
+std::string FormatTimestamp(int64_t t) { return FormatTimestampMs(t * 1000); }
 
 StatusOr<std::vector<std::string>> ParseLanguages(const std::string& csv) {
   std::vector<std::string> out;

@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/time.h"
+
 namespace souk::store {
 
 // Kinds of shopper behavior. The numeric values are stored on disk: never renumber.
@@ -91,11 +93,8 @@ struct Judgment {
   std::string source;     // which judgments file
 };
 
-// Parses ISO 8601 ("2025-10-03T14:22:31Z", "2025-10-03 14:22:31", "2025-10-03",
-// "...+08:00", fractional seconds, " UTC" suffix) or epoch seconds/milliseconds
-// (10 or 13 digits) into UTC milliseconds. nullopt when unparsable.
-std::optional<int64_t> ParseTimestampMs(std::string_view s);
-// "2025-10-03T14:22:31Z" (millisecond fraction when non-zero).
-std::string FormatTimestampMs(int64_t ms);
+// Timestamp parsing and formatting live in common/time.h.
+using ::souk::FormatTimestampMs;
+using ::souk::ParseTimestampMs;
 
 }  // namespace souk::store
