@@ -25,8 +25,8 @@ void RegisterCommand_clean(CLI::App& app, AppContext& ctx) {
   cmd->callback([&ctx, opts] {
     throw CLI::RuntimeError(Run(ctx, [&ctx, opts]() -> Status {
       ASSIGN_OR_RETURN(std::unique_ptr<store::SqliteStore> store, OpenStore(ctx, false));
-      ASSIGN_OR_RETURN(store::StoreStats stats, store->Stats());
-      Progress progress("clean: events", static_cast<uint64_t>(stats.events), ctx.MakeProgressOptions());
+      ASSIGN_OR_RETURN(int64_t max_event_id, store->MaxEventId());  // bounds the count, no scan
+      Progress progress("clean: events", static_cast<uint64_t>(max_event_id), ctx.MakeProgressOptions());
       ASSIGN_OR_RETURN(quality::CleanResult result,
                        quality::Clean(*store, QualityOptionsFromConfig(ctx.config), *opts, &progress));
       if (ctx.json) {
