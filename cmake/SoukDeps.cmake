@@ -11,6 +11,11 @@ find_package(CLI11 REQUIRED)
 find_package(tomlplusplus REQUIRED)
 pkg_check_modules(OPENCC REQUIRED IMPORTED_TARGET opencc)
 pkg_check_modules(XAPIAN REQUIRED IMPORTED_TARGET xapian-core)
+# Faiss needs OpenMP found first (its config references OpenMP::OpenMP_CXX).
+find_package(OpenMP REQUIRED)
+find_package(faiss REQUIRED)
+# XGBoost's CMake config checks for the `xgboost` binary (Debian package xgboost).
+find_package(xgboost REQUIRED)
 if(SOUK_BUILD_TESTS)
   find_package(GTest REQUIRED)
 endif()

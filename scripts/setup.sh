@@ -14,6 +14,9 @@ PACKAGES=(
   libicu-dev libopencc-dev opencc     # text normalization, segmentation, trad->simp
   libxapian-dev                       # Snowball stemmers (text/), lexical index (index/)
   libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
+  libfaiss-dev libopenblas-dev        # vector index (index/)
+  libxgboost-dev xgboost              # learning-to-rank and intent models (rank/); the CMake config needs the binary
+  python3-xapian                      # the Xapian BM25 latency peer in bench/
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 
