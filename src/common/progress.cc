@@ -85,7 +85,14 @@ std::string Progress::Render() const {
                      HumanCount(rate, options_.bytes), unit);
   }
   s += " elapsed " + HumanDuration(elapsed);
+  std::lock_guard<std::mutex> lock(status_mu_);
+  if (!status_.empty()) s += " " + status_;
   return s;
+}
+
+void Progress::SetStatus(std::string status) {
+  std::lock_guard<std::mutex> lock(status_mu_);
+  status_ = std::move(status);
 }
 
 void Progress::MaybeRender(bool force) {

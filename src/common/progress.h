@@ -49,6 +49,8 @@ class Progress {
   void Add(uint64_t n);
   void Set(uint64_t done);
   void SetTotal(uint64_t total) { total_.store(total); }
+  // A short status shown after the counts ("loss 0.412"); thread-safe.
+  void SetStatus(std::string status);
   void Finish();
 
   uint64_t done() const { return done_.load(); }
@@ -68,6 +70,8 @@ class Progress {
   std::atomic<int64_t> last_render_us_;
   std::mutex render_mu_;
   bool finished_ = false;
+  mutable std::mutex status_mu_;
+  std::string status_;
 };
 
 // "1.5 MiB", "12.0 KiB" for byte counts; "1.2M", "35.0k" for plain counts.

@@ -22,6 +22,19 @@ TEST(ProgressTest, RateAndEtaFromInjectedClock) {
   EXPECT_NE(r.find("ETA 30s"), std::string::npos) << r;  // 750 left at 25/s
 }
 
+TEST(ProgressTest, StatusIsShownAfterTheCounts) {
+  FakeClock clock;
+  ProgressOptions o;
+  o.mode = ProgressMode::kOff;
+  o.clock = &clock;
+  Progress p("train", 10, o);
+  p.Add(3);
+  EXPECT_EQ(p.Render().find("loss"), std::string::npos);
+  p.SetStatus("loss 0.412");
+  const std::string r = p.Render();
+  EXPECT_GT(r.find("loss 0.412"), r.find("30.0%")) << r;
+}
+
 TEST(ProgressTest, LinesModeWritesPeriodically) {
   FakeClock clock;
   char* buf = nullptr;

@@ -32,6 +32,17 @@ std::filesystem::path TempDir(const std::string& tag);
 #define ASSERT_OK(expr) ASSERT_TRUE(::souk::testing::IsOk(expr))
 #define EXPECT_OK(expr) EXPECT_TRUE(::souk::testing::IsOk(expr))
 
+// `ASSERT_OK_AND_ASSIGN(auto x, StatusOrExpr)`: fails the test on error, else
+// moves the value into the declaration.
+#define SOUK_TESTING_CONCAT_INNER(a, b) a##b
+#define SOUK_TESTING_CONCAT(a, b) SOUK_TESTING_CONCAT_INNER(a, b)
+#define ASSERT_OK_AND_ASSIGN(lhs, expr) \
+  ASSERT_OK_AND_ASSIGN_IMPL(SOUK_TESTING_CONCAT(_souk_statusor_, __LINE__), lhs, expr)
+#define ASSERT_OK_AND_ASSIGN_IMPL(tmp, lhs, expr) \
+  auto tmp = (expr);                              \
+  ASSERT_TRUE(::souk::testing::IsOk(tmp.status())); \
+  lhs = std::move(tmp).value()
+
 // Skips the current test when a shared dataset is absent.
 #define SOUK_REQUIRE_DATA(path_var, rel)                                          \
   const std::filesystem::path path_var = ::souk::testing::SharedData(rel);        \
