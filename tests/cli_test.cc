@@ -96,10 +96,28 @@ TEST(CliTest, DemoRunsEndToEnd) {
   auto data = testing::TempDir("cli-demo");
   auto r = RunSouk(fmt::format("demo --data-dir {} --items 400 --users 150 --days 20 --progress off", data.string()));
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  for (const char* s : {"[1/3]", "[2/3]", "[3/3]", "Imported souk", "Popularity concentration", "Where to look next"}) {
+  for (const char* s : {"[1/6]", "[3/6]", "[6/6]", "Imported souk", "Popularity concentration",
+                        "items indexed", "held-out searches", "matches", "Where to look next"}) {
     EXPECT_NE(r.out.find(s), std::string::npos) << s;
   }
   EXPECT_TRUE(std::filesystem::exists(data / "reports" / "quality.json"));
+  EXPECT_TRUE(std::filesystem::exists(data / "index" / "search.json"));
+  EXPECT_TRUE(std::filesystem::exists(data / "models" / "ltr" / "CURRENT"));
+  // The indexes the demo built answer `souk search` (JSON, with explanations and facets).
+  auto s = RunSouk(fmt::format("search \"wireless headphones\" --facet brand --explain --json --data-dir {} --progress off", data.string()));
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  auto sj = nlohmann::json::parse(s.out);
+  ASSERT_FALSE(sj["hits"].empty());
+  EXPECT_TRUE(sj["hits"][0].contains("explain"));
+  EXPECT_TRUE(sj.contains("query_understanding"));
+  EXPECT_TRUE(sj["facets"].contains("brand"));
+  // Bad filters are clear errors, not crashes.
+  auto bad = RunSouk(fmt::format("search tv --filter colour=red --data-dir {} --progress off", data.string()));
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.err.find("unknown field 'colour'"), std::string::npos) << bad.err;
+  bad = RunSouk(fmt::format("search tv --filter price=50..10 --data-dir {} --progress off", data.string()));
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.err.find("inverted"), std::string::npos) << bad.err;
   // The quality gate works on the demo store: a gate that must fail exits 3 and names the metric.
   auto gate = RunSouk(fmt::format("quality --data-dir {} --fail-on \"gini<0\" --progress off", data.string()));
   EXPECT_EQ(gate.exit_code, 0) << gate.err;
@@ -121,7 +139,7 @@ TEST(CliTest, EvalJsonContract) {
   for (const char* k : {"protocol", "dataset", "metrics", "ablations", "seconds"}) EXPECT_TRUE(j.contains(k)) << k;
   for (const char* k : {"hr@10", "ndcg@10", "hr@20", "ndcg@20", "n_users"}) EXPECT_TRUE(j["metrics"].contains(k)) << k;
   EXPECT_EQ(j["metrics"]["n_users"], 22363);
-  auto na = RunSouk(fmt::format("eval search --protocol homedepot --products x --judgments y --json --data-dir {}", data.string()));
+  auto na = RunSouk(fmt::format("eval intent --protocol rees46 --events x --json --data-dir {}", data.string()));
   EXPECT_NE(na.exit_code, 0);
   EXPECT_NE(na.err.find("not available"), std::string::npos) << na.err;
 }

@@ -2,6 +2,8 @@
 
 #include <memory>
 
+#include "eval/ner_protocol.h"
+#include "eval/search_protocol.h"
 #include "eval/sequential.h"
 
 namespace souk::eval {
@@ -13,8 +15,8 @@ Status RegisterBuiltinProtocols(ProtocolRegistry& registry) {
   RETURN_IF_ERROR(registry.Register(std::move(amazon_seq)));
 
   // Protocols of EVAL.md that later issues implement (no numbers until then).
-  RETURN_IF_ERROR(
-      registry.DeclarePlanned(kTaskSearch, "homedepot", "issue #3, Search; EVAL.md A"));
+  // A: product search (Home Depot), through the search/ pipeline.
+  RETURN_IF_ERROR(registry.Register(std::make_unique<HomeDepotSearchProtocol>()));
   RETURN_IF_ERROR(registry.DeclarePlanned(
       kTaskRec, "amazon-unisrec", "issue #5, Recommendation; EVAL.md C"));
   RETURN_IF_ERROR(registry.DeclarePlanned(kTaskRec, "online-retail",
@@ -23,8 +25,8 @@ Status RegisterBuiltinProtocols(ProtocolRegistry& registry) {
       registry.DeclarePlanned(kTaskIntent, "rees46", "issue #6, Purchase intent; EVAL.md D"));
   RETURN_IF_ERROR(registry.DeclarePlanned(kTaskIntent, "online-shoppers",
                                           "issue #6, Purchase intent; EVAL.md D"));
-  RETURN_IF_ERROR(registry.DeclarePlanned(kTaskNer, "cn-ner",
-                                          "issue #3, Search (query understanding); EVAL.md E"));
+  // E: Chinese attribute extraction with the search/ entity tagger.
+  RETURN_IF_ERROR(registry.Register(std::make_unique<NerProtocol>()));
   return OkStatus();
 }
 

@@ -6,7 +6,6 @@
 #include <sstream>
 
 #include "common/testing.h"
-#include "eval/builtin_protocols.h"
 
 namespace souk::eval {
 namespace {
@@ -71,31 +70,6 @@ TEST(ProtocolRegistryTest, RegisterFindAndErrors) {
   ASSERT_OK(registry.Register(std::make_unique<FakeProtocol>("rec", "later")));
   EXPECT_OK(registry.Find("rec", "later"));
   EXPECT_EQ(registry.ProtocolsOf("rec").size(), 2u);
-}
-
-TEST(ProtocolRegistryTest, BuiltinProtocols) {
-  ProtocolRegistry registry;
-  ASSERT_OK(RegisterBuiltinProtocols(registry));
-  auto seq = registry.Find("rec", "amazon-seq");
-  ASSERT_OK(seq);
-  EXPECT_EQ((*seq)->Task(), "rec");
-  // Every EVAL.md protocol is known; only amazon-seq is implemented in this build.
-  for (const auto& [task, name] :
-       std::vector<std::pair<std::string, std::string>>{{"search", "homedepot"},
-                                                        {"rec", "amazon-unisrec"},
-                                                        {"rec", "online-retail"},
-                                                        {"intent", "rees46"},
-                                                        {"intent", "online-shoppers"},
-                                                        {"ner", "cn-ner"}}) {
-    auto p = registry.Find(task, name);
-    EXPECT_EQ(p.status().code(), StatusCode::kUnimplemented) << task << " " << name;
-    EXPECT_NE(p.status().message().find("not available in this build yet"), std::string::npos);
-  }
-  EXPECT_EQ(registry.DefaultProtocol("ner"), "cn-ner");
-  EXPECT_EQ(registry.DefaultProtocol("search"), "homedepot");
-  EXPECT_EQ(registry.DefaultProtocol("rec"), "");
-  // A second registration of the built-ins is a programming error that is reported.
-  EXPECT_FALSE(RegisterBuiltinProtocols(registry).ok());
 }
 
 TEST(RunProtocolTest, SetsNameTaskAndSeconds) {

@@ -1,0 +1,107 @@
+// Search over a Souk data directory: builds the indexes from a store snapshot
+// (`souk index`), trains the ranker from logged searches or graded judgments
+// (`souk train ranker`), and opens a ready SearchEngine (`souk search`, the
+// HTTP server).
+//
+// Layout under <data_dir>:
+//   index/search.json          manifest: format, watermark, items, doc order,
+//                              encoder and vector index folders, build times
+//   index/lexical/             Xapian database
+//   index/docs.txt             external id of each doc number, one per line
+//   index/vector/<encoder>/    Faiss index of the item embeddings
+//   models/encoder/<version>/  the sub-word encoder
+//   models/ltr/<version>/      ranker (GbdtModel) + manifest; models/ltr/CURRENT
+//                              names the active version
+// Every artifact is written under a temporary name and renamed, so a crash
+// leaves the previous version usable.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/progress.h"
+#include "common/status.h"
+#include "search/builder.h"
+#include "search/engine.h"
+#include "search/personalization.h"
+#include "search/search_log.h"
+#include "store/store.h"
+
+namespace souk::search {
+
+struct StoreSearchConfig {
+  SearchOptions search;
+  BuildOptions build;
+  UserProfiles::Options profiles;
+  // Synonyms from configuration: "tv=television", "sofa=couch" (both ways).
+  std::vector<std::string> synonyms;
+  bool mine_synonyms = true;           // from queries that lead to the same purchases
+  int mine_min_shared = 2;             // purchases two queries must share
+  // Ranker training from logs.
+  rank::GbdtOptions ranker;
+  double holdout_fraction = 0.2;       // latest searches kept for evaluation
+};
+
+struct IndexBuildSummary {
+  size_t items = 0;
+  int64_t watermark = 0;
+  size_t spelling_queries = 0, synonyms = 0;
+  std::string encoder;                 // "<name>-<version>" or ""
+  double lexical_s = 0, encoder_s = 0, embed_s = 0, total_s = 0;
+  nlohmann::json ToJson() const;
+};
+
+// Builds every search index of `data_dir` from the snapshot (replacing the
+// previous ones). Errors: Unavailable for files that cannot be written.
+StatusOr<IndexBuildSummary> BuildStoreSearchIndex(store::Snapshot& snapshot,
+                                                  const std::string& data_dir,
+                                                  const StoreSearchConfig& config,
+                                                  const ProgressOptions* progress);
+
+// A ready engine and the parts it shares.
+struct StoreSearch {
+  std::shared_ptr<text::Analyzer> analyzer;   // the catalog's (same options as the index's)
+  std::shared_ptr<SearchCatalog> catalog;
+  std::shared_ptr<UserProfiles> profiles;
+  std::shared_ptr<CategoryClassifier> classifier;
+  std::unique_ptr<SearchEngine> engine;
+  nlohmann::json manifest;
+  std::string ranker_version;          // "" when no ranker
+  size_t unindexed_items = 0;          // items added since the last `souk index`
+};
+
+// Opens the engine of `data_dir` over the snapshot's items and events.
+// Errors: FailedPrecondition "run `souk index` first" when there is no index;
+// DataLoss for a damaged manifest.
+StatusOr<std::unique_ptr<StoreSearch>> OpenStoreSearch(store::Snapshot& snapshot,
+                                                       const std::string& data_dir,
+                                                       const StoreSearchConfig& config,
+                                                       const ProgressOptions* progress,
+                                                       bool load_ranker = true);
+
+// Learning-to-rank from logged searches with position-bias correction: each
+// query group (what was shown) is weighted by 1 / propensity(position of its
+// best interaction) (inverse propensity scoring, Joachims et al. 2017), labels
+// 0..3. The latest `holdout_fraction` of searches (by time) is held out:
+// returned metrics compare fusion order and the ranker on it (MRR@10 and
+// NDCG@10 of the engaged items within the engine's own top 100).
+struct RankerTrainingResult {
+  std::unique_ptr<rank::GbdtModel> model;
+  std::vector<double> propensity;
+  nlohmann::json metrics;
+  size_t train_searches = 0, holdout_searches = 0;
+};
+StatusOr<RankerTrainingResult> TrainRankerFromLog(const SearchEngine& engine,
+                                                  const std::vector<LoggedSearch>& log,
+                                                  const StoreSearchConfig& config,
+                                                  const ProgressOptions* progress);
+
+// Saves `model` as models/ltr/<version>/ and makes it CURRENT. Returns the version.
+StatusOr<std::string> SaveRanker(const rank::GbdtModel& model, const std::string& data_dir,
+                                 const nlohmann::json& extra);
+
+}  // namespace souk::search
