@@ -50,8 +50,8 @@ const std::vector<ConfigKey>& ConfigSchema() {
         {"search.synonyms", ConfigType::kString, "", "synonym rules word=synonym separated by ';' (both directions), e.g. tv=television;sofa=couch"},
         {"search.mine_synonyms", ConfigType::kBool, "true", "add synonyms between queries that lead to the same purchases (souk index)"},
         // lexical / vector indexes
-        {"lexical.bm25_k1", ConfigType::kDouble, "1.2", "BM25 term-frequency saturation"},
-        {"lexical.bm25_b", ConfigType::kDouble, "0.75", "BM25 document-length normalization"},
+        {"lexical.bm25_k1", ConfigType::kDouble, "1", "BM25 term-frequency saturation (Xapian's default; better than 1.2 on short titles, docs/BENCHMARKS.md)"},
+        {"lexical.bm25_b", ConfigType::kDouble, "0.5", "BM25 document-length normalization (Xapian's default)"},
         {"lexical.stem_language", ConfigType::kString, "english", "Snowball stemmer of the index (none = no stemming)"},
         {"lexical.weight_title", ConfigType::kDouble, "3", "weight of the title field's BM25"},
         {"lexical.weight_brand", ConfigType::kDouble, "2", "weight of the brand field's BM25"},

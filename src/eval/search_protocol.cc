@@ -198,12 +198,16 @@ StatusOr<QueryData> Prepare(const search::SearchEngine& engine, const std::strin
 // Item priors learned from the training judgments, the Home Depot stand-in
 // for behavior statistics (how often search surfaced a product and how relevant
 // it was found): they fill the engine's popularity / ctr / conversion features.
-// A training row excludes its own query's judgment (leave-one-query-out), so a
-// row never sees its own label.
+// Out-of-fold: the training rows of a query get priors computed from the other
+// inner folds of the training queries (never from the query itself), the scored
+// queries from all training queries; counts are per 1,000 queries so both
+// scales agree.
 struct ItemPriors {
   std::unordered_map<int64_t, std::array<double, 3>> stats;  // count, sum(r-1), count(r>=2.33)
   double mean = 0.5;                                         // mean of r-1 over all pairs
+  double queries = 0;
   void Add(const QueryData& q) {
+    queries += 1;
     for (const auto& [d, r] : q.judged) {
       auto& s = stats[d];
       s[0] += 1;
@@ -219,8 +223,8 @@ struct ItemPriors {
     }
     mean = n > 0 ? sum / n : 0.5;
   }
-  // Writes the priors of doc `d` into `row` (excluding relevance `own` when >= 1).
-  void Fill(int64_t d, double own, float* row) const {
+  // Writes the priors of doc `d` into `row`.
+  void Fill(int64_t d, float* row) const {
     static const size_t kPop = FeatureIndex("popularity"), kCtr = FeatureIndex("ctr"),
                         kConv = FeatureIndex("conversion");
     double n = 0, sum = 0, good = 0;
@@ -229,13 +233,8 @@ struct ItemPriors {
       sum = it->second[1];
       good = it->second[2];
     }
-    if (own >= 1) {
-      n -= 1;
-      sum -= own - 1;
-      good -= own >= kRecallThreshold ? 1 : 0;
-    }
     constexpr double kStrength = 3;
-    row[kPop] = static_cast<float>(std::log1p(std::max(0.0, n)));
+    row[kPop] = static_cast<float>(std::log1p(1000.0 * n / std::max(1.0, queries)));
     row[kCtr] = static_cast<float>((sum + kStrength * mean) / (n + kStrength));
     row[kConv] = static_cast<float>((good + kStrength * 0.5) / (n + kStrength));
   }
@@ -244,6 +243,9 @@ struct ItemPriors {
     return static_cast<size_t>(std::find(names.begin(), names.end(), name) - names.begin());
   }
 };
+
+constexpr int kInnerFolds = 4;
+int InnerFold(const std::string& query) { return static_cast<int>((Fnv1a64(query) / 13) % kInnerFolds); }
 
 // Training rows of a set of queries: ranking groups (judged docs and the best
 // `negatives` unjudged candidates by fusion) and regression rows (judged docs).
@@ -258,7 +260,7 @@ void AddTrainingRows(const QueryData& q, const ItemPriors& priors, size_t negati
     const bool judged = it != q.judged.end();
     if (!judged && unjudged++ >= negatives) continue;
     std::copy(q.x.begin() + i * f, q.x.begin() + (i + 1) * f, row.begin());
-    priors.Fill(q.docs[i], judged ? it->second : 0.0, row.data());
+    priors.Fill(q.docs[i], row.data());
     ranking->AddRow(row, judged ? static_cast<float>(it->second - 1.0) : 0.0f);
     if (judged) regression->AddRow(row, static_cast<float>(it->second));
     ++group;
@@ -277,14 +279,22 @@ StatusOr<Models> TrainModels(const std::vector<const QueryData*>& train,
   rank::TrainingSet tr_rank, va_rank, tr_reg, va_reg;
   for (auto* s : {&tr_rank, &va_rank, &tr_reg, &va_reg}) s->feature_names = search::FeatureNames();
   Models m;
-  for (const QueryData* q : train) m.priors.Add(*q);
+  std::vector<ItemPriors> inner(kInnerFolds);
+  for (const QueryData* q : train) {
+    m.priors.Add(*q);
+    const int j = InnerFold(q->query);
+    for (int k = 0; k < kInnerFolds; ++k) {
+      if (k != j) inner[k].Add(*q);
+    }
+  }
   m.priors.Finish();
+  for (ItemPriors& p : inner) p.Finish();
   for (const QueryData* q : train) {
     // A tenth of the training queries (by a hash independent of the folds)
     // is held out for early stopping.
     const bool valid = (Fnv1a64(q->query) / 7) % 10 == 0;
-    AddTrainingRows(*q, m.priors, o.train_negatives, valid ? &va_rank : &tr_rank,
-                    valid ? &va_reg : &tr_reg);
+    AddTrainingRows(*q, inner[InnerFold(q->query)], o.train_negatives,
+                    valid ? &va_rank : &tr_rank, valid ? &va_reg : &tr_reg);
   }
   rank::GbdtOptions ro;
   ro.objective = "rank:pairwise";
@@ -427,7 +437,7 @@ StatusOr<EvalReport> HomeDepotSearchProtocol::Run(const EvalContext& ctx) {
     const Models& m = models[cross_fit ? fold_of[qi] : 0];
     std::vector<float> score(q.docs.size()), rel(q.docs.size());
     std::vector<float> x = q.x;
-    for (size_t i = 0; i < q.docs.size(); ++i) m.priors.Fill(q.docs[i], 0.0, x.data() + i * f);
+    for (size_t i = 0; i < q.docs.size(); ++i) m.priors.Fill(q.docs[i], x.data() + i * f);
     RETURN_IF_ERROR(m.ranker->Predict(x.data(), q.docs.size(), score.data()));
     RETURN_IF_ERROR(m.regressor->Predict(x.data(), q.docs.size(), rel.data()));
     // Full retrieval: only retrieved candidates, by the ranker.

@@ -80,8 +80,8 @@ std::string_view FieldName(Field f);
 struct LexicalIndexOptions {
   // --- behavior ---
   double field_weight[kNumFields] = {3.0, 2.0, 1.5, 1.0, 1.0};  // multiplies each field's BM25
-  double bm25_k1 = 1.2;                    // BM25 term-frequency saturation
-  double bm25_b = 0.75;                    // BM25 document-length normalization
+  double bm25_k1 = 1.0;                    // BM25 term-frequency saturation (Xapian's default)
+  double bm25_b = 0.5;                     // BM25 document-length normalization (Xapian's default)
   std::string stem_language = "english";   // passed to the Analyzer ("none" = no stemming)
   std::vector<std::string> numeric_attributes;  // attribute keys stored as sortable values
   // --- performance ---
