@@ -247,25 +247,36 @@ struct ItemPriors {
 constexpr int kInnerFolds = 4;
 int InnerFold(const std::string& query) { return static_cast<int>((Fnv1a64(query) / 13) % kInnerFolds); }
 
-// Training rows of a set of queries: ranking groups (judged docs and the best
-// `negatives` unjudged candidates by fusion) and regression rows (judged docs).
+// Training rows of a set of queries. Ranking groups look like what the ranker
+// will see: the retrieved candidates only (judged ones with their grade,
+// unjudged ones 0), the unjudged thinned to about `negatives` spread evenly
+// over the whole fused list (taking only the best ones would teach "a low
+// fusion score means relevant"). Regression rows: every judged product.
 void AddTrainingRows(const QueryData& q, const ItemPriors& priors, size_t negatives,
                      rank::TrainingSet* ranking, rank::TrainingSet* regression) {
   const size_t f = search::FeatureNames().size();
+  size_t n_unjudged = 0;
+  for (size_t i = 0; i < q.n_retrieved; ++i) n_unjudged += q.judged.count(q.docs[i]) == 0;
+  const size_t stride = negatives == 0 ? 0 : std::max<size_t>(1, (n_unjudged + negatives - 1) / negatives);
   uint32_t group = 0;
   size_t unjudged = 0;
   std::vector<float> row(f);
   for (size_t i = 0; i < q.docs.size(); ++i) {
     auto it = q.judged.find(q.docs[i]);
     const bool judged = it != q.judged.end();
-    if (!judged && unjudged++ >= negatives) continue;
+    const bool retrieved = i < q.n_retrieved;
+    bool to_ranker = retrieved;
+    if (retrieved && !judged) to_ranker = stride > 0 && (unjudged++ % stride) == 0;
+    if (!to_ranker && !judged) continue;
     std::copy(q.x.begin() + i * f, q.x.begin() + (i + 1) * f, row.begin());
     priors.Fill(q.docs[i], row.data());
-    ranking->AddRow(row, judged ? static_cast<float>(it->second - 1.0) : 0.0f);
+    if (to_ranker) {
+      ranking->AddRow(row, judged ? static_cast<float>(it->second - 1.0) : 0.0f);
+      ++group;
+    }
     if (judged) regression->AddRow(row, static_cast<float>(it->second));
-    ++group;
   }
-  ranking->groups.push_back(group);
+  if (group > 0) ranking->groups.push_back(group);
 }
 
 struct Models {

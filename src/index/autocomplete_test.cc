@@ -156,7 +156,9 @@ TEST_F(AutocompleteTest, HomeDepotTitles) {
   EXPECT_EQ(c[0].text, "angle bracket");
   EXPECT_EQ(c[0].source, "query");
   for (const Completion& x : c) {
-    if (!x.word_match) EXPECT_EQ(x.text.rfind("angle b", 0), 0u) << x.text;
+    if (!x.word_match) {
+      EXPECT_EQ(x.text.rfind("angle b", 0), 0u) << x.text;
+    }
   }
   // "Simpson Strong-Tie" titles start with the prefix; the answer is full.
   std::vector<Completion> s = ac.Complete("simpson strong", 20);
