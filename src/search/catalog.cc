@@ -145,7 +145,7 @@ bool SearchCatalog::HasAttributeValue(std::string_view key, std::string_view fol
   return attribute_values_.count(k) != 0;
 }
 
-bool SearchCatalog::Matches(uint32_t d, const index::Filter& f) const {
+index::Filter SearchCatalog::FoldFilter(const index::Filter& f) const {
   index::Filter folded = f;
   for (std::string& b : folded.brands) b = Fold(b);
   for (std::string& c : folded.categories) c = Fold(c);
@@ -153,18 +153,16 @@ bool SearchCatalog::Matches(uint32_t d, const index::Filter& f) const {
     k = Fold(k);
     v = Fold(v);
   }
-  return MatchesFolded(d, folded);
+  return folded;
+}
+
+bool SearchCatalog::Matches(uint32_t d, const index::Filter& f) const {
+  return MatchesFolded(d, FoldFilter(f));
 }
 
 std::vector<uint8_t> SearchCatalog::AllowBitmap(const index::Filter& f) const {
   // Fold the filter's values once, not once per document.
-  index::Filter folded = f;
-  for (std::string& b : folded.brands) b = Fold(b);
-  for (std::string& c : folded.categories) c = Fold(c);
-  for (auto& [k, v] : folded.attributes) {
-    k = Fold(k);
-    v = Fold(v);
-  }
+  const index::Filter folded = FoldFilter(f);
   std::vector<uint8_t> allow(docs_.size(), 0);
   for (uint32_t d = 0; d < docs_.size(); ++d) allow[d] = MatchesFolded(d, folded) ? 1 : 0;
   return allow;

@@ -95,6 +95,8 @@ class SearchCatalog {
   bool Matches(uint32_t d, const index::Filter& f) const;
   // Same, for a filter whose brands/categories/attributes are already folded.
   bool MatchesFolded(uint32_t d, const index::Filter& f) const;
+  // `f` with its brands, categories and attribute keys/values folded.
+  index::Filter FoldFilter(const index::Filter& f) const;
   // Allow-bitmap of the documents passing `f` (for filtered vector search).
   std::vector<uint8_t> AllowBitmap(const index::Filter& f) const;
   // The index document of d (what the lexical index stores).
