@@ -405,21 +405,47 @@ StatusOr<RankerTrainingResult> TrainRankerFromLog(const SearchEngine& engine,
     const LoggedSearch& s = *log[i];
     const ParsedQuery q = engine.Understand(s.query);
     std::vector<Candidate> cands;
+    std::vector<int> labels;
     double weight = 1.0;
     int best = 0;
+    std::unordered_set<uint32_t> shown;
+    // The engine's own retrieval for the query: shown items carry the same
+    // retrieval features (ranks, fused score) they would have at serving time.
+    SearchEngine::RetrieveOptions ro;
+    ASSIGN_OR_RETURN(std::vector<Candidate> retrieved, engine.Retrieve(q, ro));
+    std::unordered_map<uint32_t, size_t> retrieved_at;
+    for (size_t k = 0; k < retrieved.size(); ++k) retrieved_at.emplace(retrieved[k].doc, k);
     for (const LoggedResult& r : s.shown) {
       Candidate c;
       c.doc = r.doc;
+      if (auto it = retrieved_at.find(r.doc); it != retrieved_at.end()) c = retrieved[it->second];
       cands.push_back(std::move(c));
+      labels.push_back(r.label);
+      shown.insert(r.doc);
       if (r.label > best) {
         best = r.label;
         weight = 1.0 / prop(r.position);
       }
     }
+    // What the logged lists never contained: dense-only candidates the engine
+    // itself retrieves for the query (spread over its top 100) join the group
+    // as label 0, so the ranker learns to push down retrieval noise (a dense
+    // hit of another category) that no logged list could show it.
+    if (config.retrieved_negatives > 0) {
+      const size_t pool = std::min<size_t>(retrieved.size(), 100);
+      const size_t stride = std::max<size_t>(1, pool / config.retrieved_negatives);
+      for (size_t k = 0; k < pool; k += stride) {
+        // Only dense-only hits (no query word matched): unshown lexical hits
+        // are often relevant items of the same kind, not noise.
+        if (shown.count(retrieved[k].doc) || retrieved[k].lexical_rank) continue;
+        cands.push_back(retrieved[k]);
+        labels.push_back(0);
+      }
+    }
     RETURN_IF_ERROR(engine.Featurize(q, cands, &s.user));
     rank::TrainingSet& set = (i % 10 == 9) ? valid : train;
     for (size_t k = 0; k < cands.size(); ++k) {
-      set.AddRow(cands[k].features, static_cast<float>(s.shown[k].label), static_cast<float>(weight));
+      set.AddRow(cands[k].features, static_cast<float>(labels[k]), static_cast<float>(weight));
     }
     set.groups.push_back(static_cast<uint32_t>(cands.size()));
     if (bar) bar->Add(1);

@@ -44,6 +44,9 @@ struct StoreSearchConfig {
   // Ranker training from logs.
   rank::GbdtOptions ranker;
   double holdout_fraction = 0.2;       // latest searches kept for evaluation
+  // Engine-retrieved, never-shown dense-only docs added per group as label 0.
+  // Off: on the demo store it lowered held-out MRR@10 from 0.431 to 0.177.
+  size_t retrieved_negatives = 0;
 };
 
 struct IndexBuildSummary {
