@@ -10,6 +10,8 @@
 #include <limits>
 #include <sstream>
 
+#include "common/file.h"
+
 namespace souk::rank {
 namespace {
 
@@ -80,21 +82,6 @@ std::string PredictConfig(int type) {
       R"({{"type": {}, "training": false, "iteration_begin": 0, "iteration_end": 0, )"
       R"("strict_shape": false, "missing": NaN, "cache_id": 0}})",
       type);
-}
-
-Status WriteFileAtomically(const std::filesystem::path& path, const std::string& data) {
-  const std::filesystem::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) return UnavailableError(fmt::format("cannot write {}", tmp.string()));
-    f.write(data.data(), static_cast<std::streamsize>(data.size()));
-    f.flush();
-    if (!f) return UnavailableError(fmt::format("write failed: {}", tmp.string()));
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) return UnavailableError(fmt::format("cannot rename {}: {}", tmp.string(), ec.message()));
-  return OkStatus();
 }
 
 }  // namespace

@@ -266,8 +266,8 @@ Status SearchEngine::Featurize(const ParsedQuery& q, std::vector<Candidate>& can
     const std::string text = q.dense_text;
     RETURN_IF_ERROR(parts_.encoder->Encode({&text, 1}, lm::TextKind::kQuery, qv.data()));
   }
-  const int64_t now_ms = 0;  // age is relative to the newest item (deterministic)
-  int64_t newest = now_ms;
+  // Age is relative to the newest candidate (deterministic, no clock).
+  int64_t newest = 0;
   for (const Candidate& c : candidates) newest = std::max(newest, cat.doc(c.doc).created_at_ms);
 
   std::vector<uint32_t> doc_ids;
@@ -330,7 +330,7 @@ Status SearchEngine::Featurize(const ParsedQuery& q, std::vector<Candidate>& can
       }
       f[kBigramMatch] = float(hits) / qc.bigrams.size();
     }
-    if (qc.head != SearchCatalog::kNoTerm || !q.terms.empty()) {
+    if (!q.terms.empty()) {
       f[kHeadMatch] = std::find(title.begin(), title.end(), qc.head) != title.end() ? 1.0f : 0.0f;
     }
     if (first_pos >= 0 && !title.empty()) f[kFirstMatchPos] = float(first_pos) / title.size();

@@ -140,7 +140,6 @@ class SearchEngine {
   struct RetrieveOptions {
     bool lexical = true, dense = true;
     const index::Filter* extra_filter = nullptr;
-    const std::string* user_id = nullptr;
     // When set, the lexical retrieval also counts these facets and reports its
     // totals here (so Search needs one index call, not two).
     const std::vector<std::string>* facets = nullptr;

@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "common/file.h"
 #include "eval/metrics.h"
 #include "lm/encoder_registry.h"
 
@@ -24,22 +25,6 @@ constexpr int kManifestVersion = 1;
 
 double Since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-Status WriteAtomically(const fs::path& path, const std::string& data) {
-  std::error_code ec;
-  fs::create_directories(path.parent_path(), ec);
-  const fs::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) return UnavailableError(fmt::format("cannot write {}", tmp.string()));
-    f << data;
-    f.flush();
-    if (!f) return UnavailableError(fmt::format("write failed: {}", tmp.string()));
-  }
-  fs::rename(tmp, path, ec);
-  if (ec) return UnavailableError(fmt::format("cannot rename {}: {}", tmp.string(), ec.message()));
-  return OkStatus();
 }
 
 // Items of the snapshot in store order (stubs and deleted items are not searchable).
@@ -263,7 +248,7 @@ StatusOr<IndexBuildSummary> BuildStoreSearchIndex(store::Snapshot& snap,
   // Doc order, then the lexical index swap, then the manifest (the commit point).
   std::string docs;
   for (uint32_t d = 0; d < catalog.size(); ++d) docs += catalog.doc(d).external_id + "\n";
-  RETURN_IF_ERROR(WriteAtomically(index_dir / "docs.txt", docs));
+  RETURN_IF_ERROR(WriteFileAtomically(index_dir / "docs.txt", docs));
   const fs::path lexical_dir = index_dir / "lexical";
   const fs::path old_dir = index_dir / "lexical.old";
   fs::remove_all(old_dir, ec);
@@ -281,7 +266,7 @@ StatusOr<IndexBuildSummary> BuildStoreSearchIndex(store::Snapshot& snap,
                              {"vectors", vector_dir},
                              {"stem_language", lo.stem_language},
                              {"build", sum.ToJson()}};
-  RETURN_IF_ERROR(WriteAtomically(index_dir / "search.json", manifest.dump(2) + "\n"));
+  RETURN_IF_ERROR(WriteFileAtomically(index_dir / "search.json", manifest.dump(2) + "\n"));
   return sum;
 }
 
@@ -471,9 +456,7 @@ StatusOr<RankerTrainingResult> TrainRankerFromLog(const SearchEngine& engine,
       }
     }
     const ParsedQuery q = engine.Understand(s.query);
-    SearchEngine::RetrieveOptions ro;
-    ro.user_id = &s.user;
-    ASSIGN_OR_RETURN(std::vector<Candidate> cands, engine.Retrieve(q, ro));
+    ASSIGN_OR_RETURN(std::vector<Candidate> cands, engine.Retrieve(q, SearchEngine::RetrieveOptions{}));
     if (cands.size() > engine.options().rerank_depth) cands.resize(engine.options().rerank_depth);
     auto ids = [&](const std::vector<Candidate>& c) {
       std::vector<int64_t> v;
@@ -509,7 +492,7 @@ StatusOr<std::string> SaveRanker(const rank::GbdtModel& model, const std::string
       fmt::format("{}", std::chrono::duration_cast<std::chrono::seconds>(now).count());
   for (int k = 2; fs::exists(dir / version); ++k) version = fmt::format("{}-{}", version, k);
   RETURN_IF_ERROR(model.Save((dir / version).string(), extra));
-  RETURN_IF_ERROR(WriteAtomically(dir / "CURRENT", version + "\n"));
+  RETURN_IF_ERROR(WriteFileAtomically(dir / "CURRENT", version + "\n"));
   return version;
 }
 

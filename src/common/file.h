@@ -1,0 +1,16 @@
+// Writing files so that a crash never leaves a half-written one: the data goes
+// to "<path>.tmp", which is then renamed over `path` (atomic on POSIX).
+#pragma once
+
+#include <filesystem>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace souk {
+
+// Creates the parent folders, writes `data` to a temporary file next to `path`
+// and renames it onto `path`. Errors: Unavailable naming the file.
+Status WriteFileAtomically(const std::filesystem::path& path, std::string_view data);
+
+}  // namespace souk
