@@ -16,6 +16,15 @@ find_package(OpenMP REQUIRED)
 find_package(faiss REQUIRED)
 # XGBoost's CMake config checks for the `xgboost` binary (Debian package xgboost).
 find_package(xgboost REQUIRED)
+# libtorch (Debian libtorch-dev): only lm/ targets link it. Its config sets
+# TORCH_LIBRARIES; wrap it in one imported target.
+find_package(Torch REQUIRED)
+if(NOT TARGET souk::torch)
+  add_library(souk::torch INTERFACE IMPORTED)
+  set_target_properties(souk::torch PROPERTIES INTERFACE_LINK_LIBRARIES "${TORCH_LIBRARIES}")
+endif()
+find_package(OpenSSL REQUIRED)
+pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 if(SOUK_BUILD_TESTS)
   find_package(GTest REQUIRED)
 endif()

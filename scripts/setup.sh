@@ -17,6 +17,9 @@ PACKAGES=(
   libfaiss-dev libopenblas-dev        # vector index (index/)
   libxgboost-dev xgboost              # learning-to-rank and intent models (rank/); the CMake config needs the binary
   python3-xapian                      # the Xapian BM25 latency peer in bench/
+  libtorch-dev                        # BERT encoders, pre-training and fine-tuning (lm/)
+  python3-torch                       # independent reference for encoder parity tests and the throughput peer
+  libcpp-httplib-dev libssl-dev       # HTTPS model download (lm/), later the HTTP API; SHA-256 (common/)
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 
