@@ -296,6 +296,7 @@ StatusOr<TrainReport> PretrainEncoder(std::span<const std::string> texts, const 
   std::mt19937_64 rng(options.seed);
   const int32_t mask_id = tokenizer.mask_id(), cls = tokenizer.cls_id(), sep = tokenizer.sep_id();
   const int64_t pad = config.pad_token_id;
+  torch::Tensor word_embeddings = model->named_parameters()["embeddings.word_embeddings.weight"];
   LossWindow window;
   all->train();
   try {
@@ -342,7 +343,7 @@ StatusOr<TrainReport> PretrainEncoder(std::span<const std::string> texts, const 
         auto flat_labels = labels.view({-1});
         auto selected = flat_labels.ne(-100).nonzero().squeeze(1);
         auto h = hidden.view({-1, config.hidden_size}).index_select(0, selected);
-        auto logits = head->forward(h, model->named_parameters()["embeddings.word_embeddings.weight"]);
+        auto logits = head->forward(h, word_embeddings);
         auto loss = F::cross_entropy(logits, flat_labels.index_select(0, selected));
         optimizer->zero_grad();
         loss.backward();
@@ -583,9 +584,10 @@ StatusOr<TrainReport> FinetuneEncoder(const fs::path& base_dir, std::span<const 
         auto logits = torch::matmul(q, d.t()) * scale;
         // The same item twice in a batch is not a negative of itself.
         auto same = torch::zeros({options.batch_size, options.batch_size}, torch::kBool);
+        auto same_a = same.accessor<bool, 2>();
         for (int i = 0; i < options.batch_size; ++i) {
           for (int j = 0; j < options.batch_size; ++j) {
-            if (i != j && doc_ids[i] == doc_ids[j]) same[i][j] = true;
+            if (i != j && doc_ids[i] == doc_ids[j]) same_a[i][j] = true;
           }
         }
         logits = logits.masked_fill(same, -1e4);

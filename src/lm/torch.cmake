@@ -8,3 +8,7 @@ souk_library(souk_lm_torch
 souk_test(bert_test
   SOURCES bert_test.cc
   DEPS souk_lm_torch nlohmann_json::nlohmann_json TIMEOUT 600)
+
+souk_test(bert_trainer_test
+  SOURCES bert_trainer_test.cc
+  DEPS souk_lm_torch souk_ingest_readers TIMEOUT 900)
