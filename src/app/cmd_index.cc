@@ -1,6 +1,8 @@
 // `souk index`: builds the search indexes of the data directory from the store
-// (lexical index with spelling and synonyms, the baseline encoder trained on
-// the catalog, item embeddings and the vector index). See search/store_search.h.
+// (lexical index with spelling and synonyms, the dense encoder — the sub-word
+// baseline trained on the catalog, or with lm.encoder = bert the BERT model of
+// lm.model / models/bert/CURRENT — item embeddings through the embedding cache
+// (lm.embedding_cache) and the vector index). See search/store_search.h.
 #include <fmt/format.h>
 
 #include "app/app_context.h"
@@ -26,11 +28,12 @@ void RegisterCommand_index(CLI::App& app, AppContext& ctx) {
       } else {
         fmt::print(
             "indexed {} items (event watermark {}) in {:.1f}s: lexical {:.1f}s, encoder {} "
-            "trained in {:.1f}s, embeddings {:.1f}s; {} past queries in the spelling "
-            "dictionary, {} synonyms\n",
+            "{} in {:.1f}s, embeddings {:.1f}s ({} embedded, {} from the cache); {} past "
+            "queries in the spelling dictionary, {} synonyms\n",
             sum.items, sum.watermark, sum.total_s, sum.lexical_s,
-            sum.encoder.empty() ? "(none)" : sum.encoder, sum.encoder_s, sum.embed_s,
-            sum.spelling_queries, sum.synonyms);
+            sum.encoder.empty() ? "(none)" : sum.encoder, sum.encoder_trained ? "trained" : "loaded",
+            sum.encoder_s, sum.embed_s, sum.embedded, sum.embedded_from_cache, sum.spelling_queries,
+            sum.synonyms);
       }
       return OkStatus();
     }));

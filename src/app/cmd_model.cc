@@ -5,7 +5,8 @@
 //   souk model list
 // Pulled models live in <data-dir>/models/hub/<org>--<name>, each with the
 // souk-download.json record of its pull (see lm/model_download.h). The hub
-// endpoint and token also come from HF_ENDPOINT / HF_TOKEN.
+// endpoint comes from --endpoint, else models.hub_endpoint, else HF_ENDPOINT;
+// the token from HF_TOKEN; retries and timeouts from models.download_*.
 #include <fmt/format.h>
 
 #include <filesystem>
@@ -56,7 +57,14 @@ Status AddRecords(const std::string& records, std::map<std::string, std::string>
 
 Status RunPull(AppContext& ctx, const PullArgs& args) {
   lm::DownloadOptions options;
-  lm::ApplyHubEnvironment(&options);  // flags below win over the environment
+  // Precedence: flags, then configuration (models.*), then HF_ENDPOINT / HF_TOKEN.
+  if (const std::string& endpoint = ctx.config.GetString("models.hub_endpoint"); !endpoint.empty()) {
+    options.endpoint = endpoint;
+  }
+  options.max_retries = static_cast<int>(std::max<int64_t>(0, ctx.config.GetInt("models.download_retries")));
+  options.timeout_seconds =
+      static_cast<int>(std::max<int64_t>(1, ctx.config.GetInt("models.download_timeout_s")));
+  lm::ApplyHubEnvironment(&options);  // only fills what is still at its default
   if (!args.revision.empty()) options.revision = args.revision;
   if (!args.endpoint.empty()) options.endpoint = args.endpoint;
   if (args.retries >= 0) options.max_retries = args.retries;
@@ -227,7 +235,7 @@ void RegisterCommand_model(CLI::App& app, AppContext& ctx) {
   pull->add_option("--dest", pull_args->dest,
                    "destination folder (default <data-dir>/models/hub/<org>--<name>)");
   pull->add_option("--retries", pull_args->retries,
-                   "retries per file after network errors (default 5)");
+                   "retries per file after network errors (default models.download_retries)");
   pull->callback([&ctx, pull_args] {
     throw CLI::RuntimeError(Run(ctx, [&] { return RunPull(ctx, *pull_args); }));
   });

@@ -22,8 +22,9 @@ struct SearchArgs {
   bool explain = false;
 };
 
-void PrintReadable(const search::SearchResponse& r, bool explain) {
-  fmt::print("{} results in {:.1f} ms (ranker: {})\n", r.total, r.took_ms, r.ranker);
+void PrintReadable(const search::SearchResponse& r, bool explain, const std::string& encoder) {
+  fmt::print("{} results in {:.1f} ms (ranker: {}, encoder: {})\n", r.total, r.took_ms, r.ranker,
+             encoder.empty() ? "none" : encoder);
   if (!r.parsed.did_you_mean.empty()) {
     fmt::print("did you mean: {} (confidence {:.2f})\n", r.parsed.did_you_mean,
                r.parsed.spelling_confidence);
@@ -94,10 +95,11 @@ void RegisterCommand_search(CLI::App& app, AppContext& ctx) {
       req.explain = args->explain;
       ASSIGN_OR_RETURN(search::SearchResponse r, s->engine->Search(req));
       if (ctx.json) {
-        fmt::print("{}\n", r.ToJson(args->explain).dump(-1, ' ', false,
-                                                        nlohmann::json::error_handler_t::replace));
+        nlohmann::json j = r.ToJson(args->explain);
+        j["encoder"] = s->encoder;
+        fmt::print("{}\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
       } else {
-        PrintReadable(r, args->explain);
+        PrintReadable(r, args->explain, s->encoder);
         if (s->unindexed_items > 0) {
           fmt::print("note: {} items were added after the last `souk index` and are not searchable yet\n",
                      s->unindexed_items);

@@ -1,5 +1,7 @@
 #include "common/config.h"
 
+#include <functional>
+
 #include <algorithm>
 #include <cassert>
 #include <charconv>
@@ -97,14 +99,28 @@ StatusOr<Config> Config::Load(const std::string& path, const std::vector<std::st
       return InvalidArgumentError(fmt::format("{}:{}:{}: {}", path, src.begin.line,
                                               src.begin.column, e.description()));
     }
-    for (auto&& [section, node] : tbl) {
-      const auto* sub = node.as_table();
-      if (!sub) {
-        return InvalidArgumentError(fmt::format(
-            "{}: top-level key '{}' must be a [section] table", path, section.str()));
+    // Leaves of nested tables ([lm.pretrain] layers = 2, or [lm] pretrain.layers = 2)
+    // are keys joined with ".".
+    std::vector<std::pair<std::string, const toml::node*>> leaves;
+    std::function<Status(const toml::table&, const std::string&)> flatten =
+        [&](const toml::table& t, const std::string& prefix) -> Status {
+      for (auto&& [name, node] : t) {
+        const std::string full = prefix.empty() ? std::string(name.str()) : prefix + "." + std::string(name.str());
+        if (const auto* sub = node.as_table()) {
+          RETURN_IF_ERROR(flatten(*sub, full));
+        } else if (prefix.empty()) {
+          return InvalidArgumentError(fmt::format(
+              "{}: top-level key '{}' must be a [section] table", path, full));
+        } else {
+          leaves.emplace_back(full, &node);
+        }
       }
-      for (auto&& [name, val] : *sub) {
-        const std::string full = std::string(section.str()) + "." + std::string(name.str());
+      return OkStatus();
+    };
+    RETURN_IF_ERROR(flatten(tbl, ""));
+    for (const auto& [full, node] : leaves) {
+      const toml::node& val = *node;
+      {
         const ConfigKey* k = FindKey(full);
         if (!k) {
           return InvalidArgumentError(fmt::format("{}:{}: unknown config key '{}'", path,

@@ -67,3 +67,22 @@ TEST(ConfigTest, TomlRoundTrip) {
 
 }  // namespace
 }  // namespace souk
+
+namespace souk {
+namespace {
+
+TEST(ConfigTest, NestedTablesAreDottedKeys) {
+  auto path = testing::TempDir("config_nested") / "souk.toml";
+  std::ofstream(path) << "[lm]\nencoder = \"bert\"\nfinetune.epochs = 7\n[lm.pretrain]\nlayers = 2\n";
+  ASSERT_OK_AND_ASSIGN(Config c, Config::Load(path.string(), {}));
+  EXPECT_EQ(c.GetString("lm.encoder"), "bert");
+  EXPECT_EQ(c.GetInt("lm.finetune.epochs"), 7);
+  EXPECT_EQ(c.GetInt("lm.pretrain.layers"), 2);
+  std::ofstream(path) << "[lm.pretrain]\nnosuch = 1\n";
+  auto bad = Config::Load(path.string(), {});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("lm.pretrain.nosuch"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace souk

@@ -9,9 +9,13 @@
 #include <cmath>
 #include <unordered_map>
 #include <unordered_set>
+#include <filesystem>
+#include <unistd.h>
 
 #include "eval/metrics.h"
 #include "eval/splits.h"
+#include "lm/bert_encoder.h"
+#include "lm/bert_trainer.h"
 #include "ingest/csv_reader.h"
 #include "rank/gbdt_model.h"
 #include "search/builder.h"
@@ -326,6 +330,99 @@ StatusOr<Models> TrainModels(const std::vector<const QueryData*>& train,
   return m;
 }
 
+// Pre-trains (or takes --hd-bert-base) a BERT encoder, fine-tunes it per fold
+// on the other folds' (query, judged product >= min relevance) pairs, embeds
+// the corpus with each and returns one engine per fold (one in total with
+// --train-judgments).
+StatusOr<std::vector<std::unique_ptr<search::SearchEngine>>> BuildBertEngines(
+    const SearchProtocolOptions& o, const search::SearchCatalog& catalog, const search::SearchEngine::Parts& base_parts,
+    const search::SearchOptions& so, const Judgments& eval_j, const Judgments& train_j, const std::vector<int>& fold_of,
+    bool cross_fit, const ProgressOptions& progress, nlohmann::json* info) {
+  namespace fs = std::filesystem;
+  fs::path work = o.bert_work_dir.empty() ? fs::temp_directory_path() / fmt::format("souk-hd-bert-{}", ::getpid())
+                                          : fs::path(o.bert_work_dir);
+  std::error_code ec;
+  fs::create_directories(work, ec);
+  if (ec) return UnavailableError("cannot create " + work.string() + ": " + ec.message());
+  std::vector<std::string> titles;
+  titles.reserve(catalog.size());
+  for (uint32_t d = 0; d < catalog.size(); ++d) titles.push_back(search::DocumentText(catalog.doc(d)));
+  auto has_model = [&](const fs::path& dir) { return o.bert_reuse && fs::exists(dir / "manifest.json", ec); };
+
+  fs::path base = o.bert_base;
+  if (base.empty()) {
+    base = work / "pretrain";
+    if (!has_model(base)) {
+      lm::PretrainOptions po;
+      po.hidden_size = o.bert_hidden;
+      po.num_layers = o.bert_layers;
+      po.num_heads = o.bert_heads;
+      po.intermediate_size = o.bert_intermediate;
+      po.vocab_size = o.bert_vocab;
+      po.epochs = o.bert_pretrain_epochs;
+      po.batch_size = o.bert_batch;
+      po.learning_rate = o.bert_pretrain_lr;
+      po.threads = o.threads;
+      ASSIGN_OR_RETURN(lm::TrainReport r, lm::PretrainEncoder(titles, base, po, &progress));
+      (*info)["pretrain"] = nlohmann::json::parse(r.ToJson());
+      spdlog::info("homedepot: pre-trained BERT in {:.0f}s, {} steps, MLM loss {:.3f}", r.seconds, r.steps,
+                   r.final_loss);
+    }
+  }
+  auto pairs_of = [&](const Judgments& j, int skip_fold, bool use_fold) {
+    std::vector<lm::TrainPair> pairs;
+    for (size_t i = 0; i < j.queries.size(); ++i) {
+      if (use_fold && fold_of[i] == skip_fold) continue;
+      const std::string& q = j.queries[i];
+      for (const auto& [d, r] : j.judged.at(q)) {
+        if (r >= o.bert_min_relevance) pairs.push_back({q, titles[d]});
+      }
+    }
+    return pairs;
+  };
+  const int n_models = cross_fit ? o.folds : 1;
+  std::vector<std::unique_ptr<search::SearchEngine>> engines;
+  double finetune_s = 0, embed_s = 0;
+  for (int k = 0; k < n_models; ++k) {
+    const fs::path dir = work / (cross_fit ? fmt::format("fold{}", k) : std::string("train"));
+    if (!has_model(dir)) {
+      std::vector<lm::TrainPair> pairs = cross_fit ? pairs_of(eval_j, k, true) : pairs_of(train_j, 0, false);
+      lm::FinetuneOptions fo;
+      fo.epochs = o.bert_finetune_epochs;
+      fo.batch_size = o.bert_batch;
+      fo.learning_rate = o.bert_finetune_lr;
+      fo.lora = o.bert_lora;
+      fo.threads = o.threads;
+      fo.seed = 11 + k;
+      auto t = Clock::now();
+      ASSIGN_OR_RETURN(lm::TrainReport r, lm::FinetuneEncoder(base, pairs, titles, dir, fo, &progress));
+      finetune_s += Since(t);
+      (*info)["finetune"][dir.filename().string()] = nlohmann::json::parse(r.ToJson());
+      spdlog::info("homedepot: fine-tuned {} on {} pairs in {:.0f}s, validation MRR@10 {:.3f}", dir.filename().string(),
+                   pairs.size(), r.seconds, r.best_validation);
+    }
+    lm::BertEncoderOptions eo;
+    eo.threads = o.threads;
+    eo.int8 = o.bert_int8;
+    eo.batch_size = 128;
+    ASSIGN_OR_RETURN(auto encoder, lm::BertEncoder::Load(dir, eo));
+    std::shared_ptr<const lm::Encoder> shared(std::move(encoder));
+    auto t = Clock::now();
+    search::BuildOptions bo;
+    ASSIGN_OR_RETURN(auto vectors, search::EmbedCatalog(catalog, *shared, bo, &progress));
+    embed_s += Since(t);
+    search::SearchEngine::Parts parts = base_parts;
+    parts.encoder = shared;
+    parts.vectors = vectors;
+    ASSIGN_OR_RETURN(auto engine, search::SearchEngine::Create(parts, so));
+    engines.push_back(std::move(engine));
+  }
+  (*info)["finetune_s"] = finetune_s;
+  (*info)["embed_s"] = embed_s;
+  (*info)["work_dir"] = work.string();
+  return engines;
+}
+
 }  // namespace
 
 void HomeDepotSearchProtocol::AddOptions(CLI::App* cmd) {
@@ -339,6 +436,25 @@ void HomeDepotSearchProtocol::AddOptions(CLI::App* cmd) {
   cmd->add_option("--hd-ltr-rounds", options_.ltr_rounds, "maximum boosting rounds");
   cmd->add_option("--hd-train-negatives", options_.train_negatives,
                   "unjudged candidates per query in the ranker's training groups");
+  cmd->add_option("--hd-encoder", options_.encoder, "dense encoder: subword | bert");
+  cmd->add_option("--hd-bert-base", options_.bert_base,
+                  "BERT model folder to fine-tune (default: pre-train one on the titles)");
+  cmd->add_option("--hd-bert-dir", options_.bert_work_dir, "folder for the BERT models");
+  cmd->add_option("--hd-bert-reuse", options_.bert_reuse, "reuse BERT models found in --hd-bert-dir");
+  cmd->add_option("--hd-bert-hidden", options_.bert_hidden, "pre-trained BERT hidden size");
+  cmd->add_option("--hd-bert-layers", options_.bert_layers, "pre-trained BERT layers");
+  cmd->add_option("--hd-bert-heads", options_.bert_heads, "pre-trained BERT attention heads");
+  cmd->add_option("--hd-bert-intermediate", options_.bert_intermediate, "pre-trained BERT FFN size");
+  cmd->add_option("--hd-bert-vocab", options_.bert_vocab, "WordPiece vocabulary size");
+  cmd->add_option("--hd-bert-pretrain-epochs", options_.bert_pretrain_epochs, "MLM epochs");
+  cmd->add_option("--hd-bert-finetune-epochs", options_.bert_finetune_epochs, "contrastive epochs");
+  cmd->add_option("--hd-bert-batch", options_.bert_batch, "training batch size");
+  cmd->add_option("--hd-bert-pretrain-lr", options_.bert_pretrain_lr, "MLM peak learning rate");
+  cmd->add_option("--hd-bert-finetune-lr", options_.bert_finetune_lr, "contrastive peak learning rate");
+  cmd->add_option("--hd-bert-lora", options_.bert_lora, "fine-tune LoRA adapters only");
+  cmd->add_option("--hd-bert-int8", options_.bert_int8, "int8 dynamic quantization at inference");
+  cmd->add_option("--hd-bert-min-relevance", options_.bert_min_relevance,
+                  "judged products at or above this relevance are fine-tuning positives");
   cmd->add_option("--hd-bm25-k1", options_.bm25_k1, "BM25 k1");
   cmd->add_option("--hd-bm25-b", options_.bm25_b, "BM25 b");
 }
@@ -365,8 +481,12 @@ StatusOr<EvalReport> HomeDepotSearchProtocol::Run(const EvalContext& ctx) {
   ASSIGN_OR_RETURN(std::shared_ptr<search::SearchCatalog> catalog,
                    ReadProducts(ctx.inputs.products, &lexical->analyzer()));
   spdlog::info("homedepot: {} products", catalog->size());
+  if (o.encoder != "subword" && o.encoder != "bert") {
+    return InvalidArgumentError("--hd-encoder must be subword or bert, got \"" + o.encoder + "\"");
+  }
+  const bool bert = o.dense && o.encoder == "bert";
   search::BuildOptions bo;
-  bo.dense = o.dense;
+  bo.dense = o.dense && !bert;
   bo.encoder.epochs = o.encoder_epochs;
   bo.encoder.dim = o.encoder_dim;
   bo.encoder.threads = o.threads;
@@ -386,6 +506,7 @@ StatusOr<EvalReport> HomeDepotSearchProtocol::Run(const EvalContext& ctx) {
   so.dense_candidates = 200;
   ASSIGN_OR_RETURN(std::unique_ptr<search::SearchEngine> engine,
                    search::SearchEngine::Create(parts, so));
+  nlohmann::json bert_info;
 
   // Queries.
   ASSIGN_OR_RETURN(Judgments eval_j, ReadJudgments("--judgments", ctx.inputs.judgments, *catalog));
@@ -399,16 +520,34 @@ StatusOr<EvalReport> HomeDepotSearchProtocol::Run(const EvalContext& ctx) {
                                             *catalog));
   }
   auto t1 = Clock::now();
+  std::vector<int> fold_of(eval_j.queries.size(), 0);
+  if (cross_fit) {
+    for (size_t i = 0; i < eval_j.queries.size(); ++i) fold_of[i] = FoldOfQuery(eval_j.queries[i], o.folds);
+  }
+  // With a BERT encoder: one fine-tuned encoder (and engine) per fold, or one
+  // on --train-judgments; queries are prepared with their own fold's engine.
+  std::vector<std::unique_ptr<search::SearchEngine>> bert_engines;
+  if (bert) {
+    ASSIGN_OR_RETURN(bert_engines, BuildBertEngines(o, *catalog, parts, so, eval_j, train_j, fold_of, cross_fit,
+                                                   ctx.progress, &bert_info));
+    timing["bert"] = bert_info;
+  }
+  auto engine_for = [&](size_t eval_index) -> const search::SearchEngine& {
+    if (!bert) return *engine;
+    return *bert_engines[cross_fit ? fold_of[eval_index] : 0];
+  };
   std::vector<QueryData> eval_q, train_q;
   {
     Progress bar("prepare queries", eval_j.queries.size() + train_j.queries.size(), ctx.progress);
-    for (const std::string& q : eval_j.queries) {
-      ASSIGN_OR_RETURN(QueryData qd, Prepare(*engine, q, eval_j.judged.at(q), o.candidates));
+    for (size_t i = 0; i < eval_j.queries.size(); ++i) {
+      const std::string& q = eval_j.queries[i];
+      ASSIGN_OR_RETURN(QueryData qd, Prepare(engine_for(i), q, eval_j.judged.at(q), o.candidates));
       eval_q.push_back(std::move(qd));
       bar.Add(1);
     }
     for (const std::string& q : train_j.queries) {
-      ASSIGN_OR_RETURN(QueryData qd, Prepare(*engine, q, train_j.judged.at(q), o.candidates));
+      ASSIGN_OR_RETURN(QueryData qd, Prepare(bert ? *bert_engines[0] : *engine, q, train_j.judged.at(q),
+                                             o.candidates));
       train_q.push_back(std::move(qd));
       bar.Add(1);
     }
@@ -418,9 +557,7 @@ StatusOr<EvalReport> HomeDepotSearchProtocol::Run(const EvalContext& ctx) {
   // Learned parts: one model pair on --train-judgments, or one per fold.
   t1 = Clock::now();
   std::vector<Models> models;
-  std::vector<int> fold_of(eval_q.size(), 0);
   if (cross_fit) {
-    for (size_t i = 0; i < eval_q.size(); ++i) fold_of[i] = FoldOfQuery(eval_q[i].query, o.folds);
     for (int k = 0; k < o.folds; ++k) {
       std::vector<const QueryData*> train;
       for (size_t i = 0; i < eval_q.size(); ++i) {
@@ -515,6 +652,7 @@ StatusOr<EvalReport> HomeDepotSearchProtocol::Run(const EvalContext& ctx) {
                   {"queries", eval_q.size()},
                   {"judgment_rows", eval_j.rows},
                   {"judgments_unknown_product", eval_j.unknown_products},
+                  {"encoder", bert ? "bert" : o.dense ? "subword" : "none"},
                   {"training", cross_fit ? fmt::format("{}-fold cross-fitting by query", o.folds)
                                          : "--train-judgments " + ctx.inputs.train_judgments},
                   {"timing", timing}};

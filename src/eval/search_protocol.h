@@ -29,7 +29,25 @@ struct SearchProtocolOptions {
   size_t candidates = 200;      // fused candidates scored by the ranker per query
   int ltr_rounds = 300;
   size_t train_negatives = 60;
-  double bm25_k1 = 1.0, bm25_b = 0.5;   // Xapian's BM25Weight defaults (the peer's)  // unjudged candidates per query in the ranker's training groups
+  double bm25_k1 = 1.0, bm25_b = 0.5;   // Xapian's BM25Weight defaults (the peer's)
+  // Dense encoder: "subword" (trained on the titles, no judgments) or "bert":
+  // a BERT encoder (pre-trained on the titles with MLM unless bert_base names a
+  // checkpoint folder) fine-tuned contrastively on (query, judged product)
+  // pairs of the training queries -- one fine-tune per cross-fitting fold, so
+  // no query is scored by an encoder that saw it.
+  std::string encoder = "subword";
+  std::string bert_base;          // HF / Souk model folder to fine-tune from
+  std::string bert_work_dir;      // where models go; "" = a temporary folder
+  bool bert_reuse = false;        // reuse models already in bert_work_dir
+  int bert_hidden = 256, bert_layers = 4, bert_heads = 4, bert_intermediate = 1024;
+  int bert_vocab = 8000;
+  int bert_pretrain_epochs = 3;
+  int bert_finetune_epochs = 3;
+  int bert_batch = 64;
+  float bert_pretrain_lr = 5e-4f, bert_finetune_lr = 1e-4f;
+  bool bert_lora = false;
+  bool bert_int8 = false;
+  double bert_min_relevance = 2.33; // judged products at or above this are positives
 };
 
 class HomeDepotSearchProtocol : public EvalProtocol {

@@ -46,8 +46,13 @@ BertLinearImpl::BertLinearImpl(int64_t in, int64_t out) {
   torch::nn::init::normal_(weight, 0.0, 0.02);
 }
 
+torch::Tensor BertLinearImpl::EffectiveWeight() const {
+  if (!lora_A.defined()) return weight;
+  return weight + torch::matmul(lora_B, lora_A) * lora_scale_;
+}
+
 torch::Tensor BertLinearImpl::forward(const torch::Tensor& x) {
-  if (packed_.defined()) {
+  if (packed_.defined() && x.numel() / x.size(-1) >= int8_min_rows_) {
     auto flat = x.reshape({-1, x.size(-1)}).contiguous();
     auto y = packed_->apply_dynamic(flat, /*reduce_range=*/false);
     auto shape = x.sizes().vec();
@@ -91,8 +96,7 @@ void BertLinearImpl::MergeLora() {
 
 void BertLinearImpl::PackInt8() {
   torch::NoGradGuard no_grad;
-  auto w = weight.detach().contiguous();
-  if (lora_A.defined()) w = w + torch::matmul(lora_B, lora_A) * lora_scale_;
+  auto w = EffectiveWeight().detach().contiguous();
   // Per-output-channel symmetric int8 scales.
   auto scales = (w.abs().amax(1) / 127.0).clamp_min(1e-8).to(torch::kDouble);
   auto zero_points = torch::zeros({w.size(0)}, torch::kLong);
@@ -189,9 +193,18 @@ torch::Tensor BertModelImpl::forward(const torch::Tensor& input_ids, const torch
     auto split = [&](const torch::Tensor& t) {
       return t.view({batch, seq, heads, head_dim}).transpose(1, 2);
     };
-    auto q = split(l.query->forward(x) * inv_sqrt);
-    auto k = split(l.key->forward(x));
-    auto v = split(l.value->forward(x));
+    torch::Tensor q, k, v;
+    if (l.qkv && !is_training()) {
+      // [B, T, 3H] -> 3 x [B, heads, T, head_dim]; the query part is pre-scaled.
+      auto qkv = l.qkv->forward(x).view({batch, seq, 3, heads, head_dim}).permute({2, 0, 3, 1, 4});
+      q = qkv[0];
+      k = qkv[1];
+      v = qkv[2];
+    } else {
+      q = split(l.query->forward(x) * inv_sqrt);
+      k = split(l.key->forward(x));
+      v = split(l.value->forward(x));
+    }
     auto scores = torch::matmul(q, k.transpose(-1, -2)) + mask_bias;
     auto probs = torch::softmax(scores, -1);
     if (train) probs = F::dropout(probs, F::DropoutFuncOptions().p(dropout).training(true));
@@ -283,10 +296,27 @@ void BertModelImpl::MergeLora() {
   for (auto& lin : AllLinears()) lin->MergeLora();
 }
 
-void BertModelImpl::PrepareForInference(bool int8) {
+void BertModelImpl::PrepareForInference(bool int8, int64_t int8_min_rows) {
   eval();
   for (auto& p : parameters(true)) p.set_requires_grad(false);
-  for (auto& lin : AllLinears()) {
+  torch::NoGradGuard no_grad;
+  const int64_t h = config_.hidden_size;
+  const double inv_sqrt = 1.0 / std::sqrt(static_cast<double>(h / config_.num_attention_heads));
+  for (auto& l : layers_) {
+    l.qkv = BertLinear(h, 3 * h);
+    l.qkv->weight.copy_(torch::cat({l.query->EffectiveWeight() * inv_sqrt, l.key->EffectiveWeight(),
+                                    l.value->EffectiveWeight()}, 0));
+    l.qkv->bias.copy_(torch::cat({l.query->bias * inv_sqrt, l.key->bias, l.value->bias}, 0));
+    l.qkv->eval();
+  }
+  // The separate query/key/value weights stay in fp32 (training path only).
+  std::vector<BertLinear> linears;
+  for (auto& l : layers_) {
+    for (auto* lin : {&l.query, &l.key, &l.value}) (*lin)->UnpackInt8();
+    for (const auto& lin : {l.qkv, l.attn_out, l.inter, l.out}) linears.push_back(lin);
+  }
+  for (auto& lin : linears) {
+    lin->set_int8_min_rows(int8_min_rows);
     if (int8) {
       lin->PackInt8();
     } else {

@@ -53,11 +53,18 @@ class BertLinearImpl : public torch::nn::Module {
   void PackInt8();
   void UnpackInt8();
   bool is_int8() const { return packed_.defined(); }
+  // Inputs with fewer rows (tokens) than this use the float weights even when
+  // packed: int8's per-call activation quantization costs more than it saves
+  // on tiny inputs (measured: batch-1 queries were slower in int8).
+  void set_int8_min_rows(int64_t rows) { int8_min_rows_ = rows; }
+  // weight (+ the LoRA delta when an adapter is active).
+  torch::Tensor EffectiveWeight() const;
 
   torch::Tensor weight, bias, lora_A, lora_B;
 
  private:
   float lora_scale_ = 0.0f;
+  int64_t int8_min_rows_ = 0;
   c10::intrusive_ptr<LinearPackedParamsBase> packed_;
 };
 TORCH_MODULE(BertLinear);
@@ -94,15 +101,20 @@ class BertModelImpl : public torch::nn::Module {
   std::vector<std::pair<std::string, torch::Tensor>> LoraParameters() const;
   void MergeLora();
 
-  // Prepares for serving: eval mode, no gradients, and with int8=true every
-  // linear is packed as int8 (dynamic quantization).
-  void PrepareForInference(bool int8);
+  // Prepares for serving: eval mode, no gradients, query/key/value fused into
+  // one [3H, H] linear per layer (with 1/sqrt(head_dim) folded into the query
+  // part), and with int8=true every linear packed as int8 (dynamic
+  // quantization; inputs under int8_min_rows tokens keep fp32). forward() in
+  // eval mode then uses the fused weights: call it again after any weight
+  // change (training, LoRA loading).
+  void PrepareForInference(bool int8, int64_t int8_min_rows = 128);
 
   float dropout = 0.0f;  // used when is_training()
 
  private:
   struct Layer {
     BertLinear query{nullptr}, key{nullptr}, value{nullptr}, attn_out{nullptr};
+    BertLinear qkv{nullptr};  // inference-only fused copy (not a registered module)
     torch::nn::LayerNorm attn_norm{nullptr};
     BertLinear inter{nullptr}, out{nullptr};
     torch::nn::LayerNorm out_norm{nullptr};

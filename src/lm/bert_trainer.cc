@@ -10,6 +10,7 @@
 #include <random>
 #include <unordered_map>
 #include <unordered_set>
+#include <functional>
 
 #include "common/file.h"
 #include "lm/bert_config.h"
@@ -194,6 +195,27 @@ std::string Fingerprint(std::initializer_list<std::string> parts) {
   return std::to_string(acc);
 }
 
+// Batches of similar length (less padding): shuffle, sort chunks of 50
+// batches by length, cut them into batches, shuffle the batch order.
+std::vector<std::vector<size_t>> BucketedBatches(size_t n, int batch_size, uint64_t seed,
+                                                 const std::function<size_t(size_t)>& length) {
+  std::vector<size_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  std::mt19937_64 rng(seed);
+  std::shuffle(order.begin(), order.end(), rng);
+  const size_t chunk = static_cast<size_t>(batch_size) * 50;
+  for (size_t s = 0; s < n; s += chunk) {
+    auto end = order.begin() + std::min(n, s + chunk);
+    std::stable_sort(order.begin() + s, end, [&](size_t a, size_t b) { return length(a) < length(b); });
+  }
+  std::vector<std::vector<size_t>> batches;
+  for (size_t s = 0; s + batch_size <= n; s += batch_size) {
+    batches.emplace_back(order.begin() + s, order.begin() + s + batch_size);
+  }
+  std::shuffle(batches.begin(), batches.end(), rng);
+  return batches;
+}
+
 class LossWindow {
  public:
   void Add(double loss) {
@@ -301,15 +323,13 @@ StatusOr<TrainReport> PretrainEncoder(std::span<const std::string> texts, const 
   all->train();
   try {
     for (int epoch = 0; epoch < options.epochs && state.step < total_steps; ++epoch) {
-      std::vector<size_t> order(encoded.size());
-      std::iota(order.begin(), order.end(), 0);
-      std::mt19937_64 shuffle_rng(options.seed + epoch);
-      std::shuffle(order.begin(), order.end(), shuffle_rng);
+      const auto batches = BucketedBatches(encoded.size(), options.batch_size, options.seed + epoch,
+                                           [&](size_t i) { return encoded[i].size(); });
       for (int b = 0; b < steps_per_epoch; ++b) {
         const int global = epoch * steps_per_epoch + b;
         if (global < state.step) continue;  // resumed: skip done steps
         std::vector<const std::vector<int32_t>*> rows;
-        for (int i = 0; i < options.batch_size; ++i) rows.push_back(&encoded[order[b * options.batch_size + i]]);
+        for (size_t i : batches[b]) rows.push_back(&encoded[i]);
         auto [ids, mask] = Pad(rows, pad);
         // Masking: 15% of real tokens (at least one per text).
         auto labels = torch::full_like(ids, -100);
@@ -564,17 +584,16 @@ StatusOr<TrainReport> FinetuneEncoder(const fs::path& base_dir, std::span<const 
   try {
     bool stop = false;
     for (int epoch = 0; epoch < options.epochs && !stop && state.step < total_steps; ++epoch) {
-      std::vector<size_t> order(train_pairs.size());
-      std::iota(order.begin(), order.end(), 0);
-      std::mt19937_64 shuffle_rng(options.seed + 17 * epoch);
-      std::shuffle(order.begin(), order.end(), shuffle_rng);
+      // Bucketed by document length (the longer side).
+      const auto batches = BucketedBatches(train_pairs.size(), options.batch_size, options.seed + 17 * epoch,
+                                           [&](size_t i) { return texts[train_pairs[i].d].size(); });
       for (int b = 0; b < steps_per_epoch; ++b) {
         const int global = epoch * steps_per_epoch + b;
         if (global < state.step) continue;
         std::vector<const std::vector<int32_t>*> qs, ds;
         std::vector<int> doc_ids;
-        for (int i = 0; i < options.batch_size; ++i) {
-          const Pair& p = train_pairs[order[b * options.batch_size + i]];
+        for (size_t i : batches[b]) {
+          const Pair& p = train_pairs[i];
           qs.push_back(&texts[p.q]);
           ds.push_back(&texts[p.d]);
           doc_ids.push_back(p.d);

@@ -1,5 +1,6 @@
 #include "search/builder.h"
 
+#include <algorithm>
 #include <chrono>
 #include <set>
 
@@ -19,40 +20,65 @@ std::string DocumentText(const CatalogDoc& d) {
   return s;
 }
 
+std::string DocumentCacheKey(const lm::Encoder& encoder) {
+  return encoder.Name() + ":" + encoder.Version() + ":document";
+}
+
 StatusOr<std::shared_ptr<index::VectorIndex>> EmbedCatalog(const SearchCatalog& catalog,
                                                            const lm::Encoder& encoder,
                                                            const BuildOptions& options,
-                                                           const ProgressOptions* progress) {
+                                                           const ProgressOptions* progress,
+                                                           lm::CachedEmbedStats* stats) {
+  constexpr size_t kChunk = 8192;
+  const int dim = encoder.Dim();
   index::VectorIndexOptions vo = options.vectors;
-  vo.dim = encoder.Dim();
+  vo.dim = dim;
   ASSIGN_OR_RETURN(std::unique_ptr<index::VectorIndex> vi, index::VectorIndex::Create(vo));
   std::unique_ptr<Progress> bar;
   if (progress != nullptr) bar = std::make_unique<Progress>("embed items", catalog.size(), *progress);
   const size_t batch = std::max<size_t>(1, options.embed_batch);
+  const std::string key = DocumentCacheKey(encoder);
+  const lm::EmbedFn embed = [&encoder](std::span<const std::string> texts, float* out) {
+    return encoder.Encode(texts, lm::TextKind::kDocument, out);
+  };
+  lm::CachedEmbedStats total;
   std::vector<std::string> texts;
   std::vector<float> vecs;
-  std::vector<uint32_t> docs, keep_docs;
+  std::vector<uint32_t> keep_docs;
   std::vector<float> keep;
-  for (uint32_t start = 0; start < catalog.size(); start += batch) {
-    const uint32_t end = static_cast<uint32_t>(std::min<size_t>(catalog.size(), start + batch));
+  // Without a cache, chunks are one encoder batch so the bar moves smoothly.
+  const size_t chunk = options.embed_cache ? std::max(kChunk, batch) : batch;
+  for (size_t start = 0; start < catalog.size(); start += chunk) {
+    const uint32_t end = static_cast<uint32_t>(std::min(catalog.size(), start + chunk));
     texts.clear();
-    for (uint32_t d = start; d < end; ++d) texts.push_back(DocumentText(catalog.doc(d)));
-    vecs.assign(texts.size() * encoder.Dim(), 0.0f);
-    RETURN_IF_ERROR(encoder.Encode(texts, lm::TextKind::kDocument, vecs.data()));
+    for (uint32_t d = static_cast<uint32_t>(start); d < end; ++d) texts.push_back(DocumentText(catalog.doc(d)));
+    vecs.assign(texts.size() * dim, 0.0f);
+    if (options.embed_cache) {
+      ASSIGN_OR_RETURN(lm::CachedEmbedStats st,
+                       options.embed_cache(key, dim, texts, embed, static_cast<int>(batch), vecs.data(), nullptr));
+      total.from_cache += st.from_cache;
+      total.embedded += st.embedded;
+      total.duplicates += st.duplicates;
+    } else {
+      RETURN_IF_ERROR(embed(texts, vecs.data()));
+      total.embedded += texts.size();
+    }
+    total.total += texts.size();
     keep_docs.clear();
     keep.clear();
-    for (uint32_t d = start; d < end; ++d) {
-      const float* row = vecs.data() + size_t(d - start) * encoder.Dim();
+    for (uint32_t d = static_cast<uint32_t>(start); d < end; ++d) {
+      const float* row = vecs.data() + size_t(d - start) * dim;
       double norm = 0;
-      for (int i = 0; i < encoder.Dim(); ++i) norm += row[i] * row[i];
+      for (int i = 0; i < dim; ++i) norm += row[i] * row[i];
       if (norm <= 0) continue;  // nothing the encoder knows: no vector
       keep_docs.push_back(d);
-      keep.insert(keep.end(), row, row + encoder.Dim());
+      keep.insert(keep.end(), row, row + dim);
     }
     if (!keep_docs.empty()) RETURN_IF_ERROR(vi->AddBatch(keep_docs, keep));
     if (bar) bar->Add(end - start);
   }
   if (bar) bar->Finish();
+  if (stats != nullptr) *stats = total;
   return std::shared_ptr<index::VectorIndex>(std::move(vi));
 }
 
@@ -92,8 +118,11 @@ StatusOr<BuiltParts> BuildSearchParts(std::shared_ptr<index::LexicalIndex> lexic
   out.encoder = encoder;
   out.encoder_seconds = Since(t0);
   t0 = std::chrono::steady_clock::now();
-  ASSIGN_OR_RETURN(out.vectors, EmbedCatalog(catalog, *encoder, options, progress));
+  lm::CachedEmbedStats stats;
+  ASSIGN_OR_RETURN(out.vectors, EmbedCatalog(catalog, *encoder, options, progress, &stats));
   out.embed_seconds = Since(t0);
+  out.embedded = stats.embedded;
+  out.from_cache = stats.from_cache;
   return out;
 }
 

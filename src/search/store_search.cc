@@ -117,9 +117,18 @@ std::string ReadCurrent(const fs::path& dir) {
 }  // namespace
 
 nlohmann::json IndexBuildSummary::ToJson() const {
-  return {{"items", items},          {"watermark", watermark}, {"spelling_queries", spelling_queries},
-          {"synonyms", synonyms},    {"encoder", encoder},     {"lexical_s", lexical_s},
-          {"encoder_s", encoder_s},  {"embed_s", embed_s},     {"total_s", total_s}};
+  return {{"items", items},
+          {"watermark", watermark},
+          {"spelling_queries", spelling_queries},
+          {"synonyms", synonyms},
+          {"encoder", encoder},
+          {"encoder_trained", encoder_trained},
+          {"embedded", embedded},
+          {"embedded_from_cache", embedded_from_cache},
+          {"lexical_s", lexical_s},
+          {"encoder_s", encoder_s},
+          {"embed_s", embed_s},
+          {"total_s", total_s}};
 }
 
 namespace {
@@ -201,10 +210,28 @@ StatusOr<IndexBuildSummary> BuildStoreSearchIndex(store::Snapshot& snap,
                      index::LexicalIndex::Open(lexical_tmp.string(), lo));
     lexical = std::move(lex);
   }
-  ASSIGN_OR_RETURN(BuiltParts built, BuildSearchParts(lexical, catalog, nullptr, config.build, progress));
+  // A supplied encoder (BERT) is loaded before any indexing, so a missing
+  // model fails fast.
+  BuildOptions build = config.build;
+  std::shared_ptr<const lm::Encoder> supplied;
+  double load_s = 0;
+  if (build.dense) {
+    const auto tl = std::chrono::steady_clock::now();
+    if (config.load_encoder) {
+      ASSIGN_OR_RETURN(supplied, config.load_encoder(data_dir));
+    }
+    if (config.open_embedding_cache) {
+      ASSIGN_OR_RETURN(build.embed_cache, config.open_embedding_cache(data_dir));
+    }
+    load_s = Since(tl);
+  }
+  ASSIGN_OR_RETURN(BuiltParts built, BuildSearchParts(lexical, catalog, supplied, build, progress));
   sum.lexical_s = built.lexical_seconds;
-  sum.encoder_s = built.encoder_seconds;
+  sum.encoder_s = built.encoder_seconds + load_s;
   sum.embed_s = built.embed_seconds;
+  sum.encoder_trained = built.encoder != nullptr && supplied == nullptr;
+  sum.embedded = built.embedded;
+  sum.embedded_from_cache = built.from_cache;
 
   // Successful past queries feed the spelling dictionary; synonyms come from
   // configuration and from the log.
@@ -242,7 +269,19 @@ StatusOr<IndexBuildSummary> BuildStoreSearchIndex(store::Snapshot& snap,
     sum.encoder = built.encoder->Name() + "-" + built.encoder->Version();
     encoder_dir = "models/encoder/" + sum.encoder;
     vector_dir = "index/vector/" + sum.encoder;
-    RETURN_IF_ERROR(built.encoder->Save((root / encoder_dir).string()));
+    // Folders are named by content hash: an existing complete one is kept
+    // (no second copy of a large model); a new one is written aside and renamed.
+    const fs::path final_dir = root / encoder_dir;
+    if (!fs::exists(final_dir / "manifest.json", ec)) {
+      const fs::path tmp = final_dir.string() + ".saving";
+      fs::remove_all(tmp, ec);
+      fs::remove_all(final_dir, ec);
+      RETURN_IF_ERROR(built.encoder->Save(tmp.string()));
+      fs::rename(tmp, final_dir, ec);
+      if (ec) {
+        return UnavailableError(fmt::format("cannot move {} into place: {}", tmp.string(), ec.message()));
+      }
+    }
     RETURN_IF_ERROR(built.vectors->Save((root / vector_dir).string()));
   }
   // Doc order, then the lexical index swap, then the manifest (the commit point).
@@ -322,10 +361,34 @@ StatusOr<std::unique_ptr<StoreSearch>> OpenStoreSearch(store::Snapshot& snap,
   parts.profiles = profiles;
   const std::string enc = out->manifest.value("encoder", "");
   if (!enc.empty() && config.search.dense) {
-    lm::EncoderRegistry reg;
-    RETURN_IF_ERROR(lm::RegisterBuiltinEncoders(reg));
-    ASSIGN_OR_RETURN(std::unique_ptr<lm::Encoder> encoder, reg.Load((root / enc).string()));
-    parts.encoder = std::move(encoder);
+    // The encoder the vectors were built with: the configured one when it is
+    // the same (its options, e.g. threads, apply), else the index's copy.
+    std::string built_with = fs::path(enc).filename().string();
+    if (out->manifest.contains("build") && out->manifest["build"].is_object()) {
+      built_with = out->manifest["build"].value("encoder", built_with);
+    }
+    if (config.load_encoder) {
+      ASSIGN_OR_RETURN(std::shared_ptr<const lm::Encoder> configured, config.load_encoder(data_dir));
+      if (configured && configured->Name() + "-" + configured->Version() == built_with) {
+        parts.encoder = std::move(configured);
+      } else if (configured) {
+        spdlog::warn(
+            "the search index was built with encoder {} but the configured one is {}-{}; "
+            "searching with the index's own copy (run `souk index` to switch)",
+            built_with, configured->Name(), configured->Version());
+      }
+    }
+    if (!parts.encoder) {
+      lm::EncoderRegistry builtin;
+      const lm::EncoderRegistry* reg = config.encoders.get();
+      if (reg == nullptr) {
+        RETURN_IF_ERROR(lm::RegisterBuiltinEncoders(builtin));
+        reg = &builtin;
+      }
+      ASSIGN_OR_RETURN(std::unique_ptr<lm::Encoder> encoder, reg->Load((root / enc).string()));
+      parts.encoder = std::move(encoder);
+    }
+    out->encoder = parts.encoder->Name() + "-" + parts.encoder->Version();
     ASSIGN_OR_RETURN(std::unique_ptr<index::VectorIndex> vi,
                      index::VectorIndex::Load((root / out->manifest.value("vectors", "")).string()));
     parts.vectors = std::move(vi);
@@ -487,13 +550,92 @@ StatusOr<RankerTrainingResult> TrainRankerFromLog(const SearchEngine& engine,
 StatusOr<std::string> SaveRanker(const rank::GbdtModel& model, const std::string& data_dir,
                                  const nlohmann::json& extra) {
   const fs::path dir = fs::path(data_dir) / "models" / "ltr";
-  const auto now = std::chrono::system_clock::now().time_since_epoch();
-  std::string version =
-      fmt::format("{}", std::chrono::duration_cast<std::chrono::seconds>(now).count());
-  for (int k = 2; fs::exists(dir / version); ++k) version = fmt::format("{}-{}", version, k);
+  const std::string version = NewModelVersion(dir.string());
   RETURN_IF_ERROR(model.Save((dir / version).string(), extra));
   RETURN_IF_ERROR(WriteFileAtomically(dir / "CURRENT", version + "\n"));
   return version;
+}
+
+std::string NewModelVersion(const std::string& models_dir, const std::vector<std::string>& suffixes) {
+  const fs::path dir(models_dir);
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  const std::string base = fmt::format("{}", std::chrono::duration_cast<std::chrono::seconds>(now).count());
+  auto taken = [&](const std::string& v) {
+    std::error_code ec;
+    if (fs::exists(dir / v, ec)) return true;
+    for (const std::string& s : suffixes) {
+      if (fs::exists(dir / (v + s), ec)) return true;
+    }
+    return false;
+  };
+  std::string version = base;
+  for (int k = 2; taken(version); ++k) version = fmt::format("{}-{}", base, k);
+  return version;
+}
+
+StatusOr<EncoderTrainingData> MineEncoderTrainingData(store::Snapshot& snap,
+                                                      const StoreSearchConfig& config,
+                                                      const EncoderPairOptions& options) {
+  EncoderTrainingData data;
+  ASSIGN_OR_RETURN(std::unique_ptr<text::Analyzer> analyzer, MakeAnalyzer(config.build.lexical));
+  SearchCatalog catalog(analyzer.get());
+  RETURN_IF_ERROR(AddItems(snap, catalog, nullptr));
+  catalog.Finish();
+  if (catalog.size() == 0) {
+    return FailedPreconditionError("the store has no items to train an encoder on; import a catalog first");
+  }
+  data.corpus.reserve(catalog.size());
+  for (uint32_t d = 0; d < catalog.size(); ++d) data.corpus.push_back(DocumentText(catalog.doc(d)));
+
+  // (query -> engaged item), each distinct pair once.
+  ASSIGN_OR_RETURN(std::vector<LoggedSearch> log, ReadSearchLog(snap, catalog));
+  data.searches = log.size();
+  std::set<std::pair<std::string, uint32_t>> seen_query;
+  for (const LoggedSearch& s : log) {
+    for (const LoggedResult& r : s.shown) {
+      if (data.pairs.size() >= options.max_pairs) break;
+      if (r.label < options.min_label) continue;
+      if (!seen_query.emplace(catalog.Fold(s.query), r.doc).second) continue;
+      data.pairs.push_back({s.query, data.corpus[r.doc]});
+      ++data.query_pairs;
+    }
+  }
+
+  // (item -> next distinct item) within a session, each ordered pair once.
+  std::unordered_map<int64_t, uint32_t> item_doc;
+  RETURN_IF_ERROR(snap.ForEachItem([&](const store::StoredItem& it) {
+    if (auto d = catalog.Find(it.item.external_id)) item_doc[it.id] = *d;
+    return true;
+  }));
+  struct SessionState {
+    uint32_t last = UINT32_MAX;
+    size_t pairs = 0;
+  };
+  std::unordered_map<std::string, SessionState> sessions;
+  std::unordered_set<uint64_t> seen_items;
+  RETURN_IF_ERROR(snap.ForEachEvent([&](const store::StoredEvent& e) {
+    if (data.pairs.size() >= options.max_pairs) return false;
+    if (e.session.empty()) return true;
+    if (e.type != store::EventType::kView && e.type != store::EventType::kAddToCart &&
+        e.type != store::EventType::kPurchase) {
+      return true;
+    }
+    auto it = item_doc.find(e.item);
+    if (it == item_doc.end()) return true;
+    const uint32_t doc = it->second;
+    SessionState& st = sessions[e.session];
+    if (st.last != UINT32_MAX && st.last != doc && st.pairs < options.max_pairs_per_session &&
+        data.corpus[st.last] != data.corpus[doc] &&
+        seen_items.insert((uint64_t{st.last} << 32) | doc).second) {
+      data.pairs.push_back({data.corpus[st.last], data.corpus[doc]});
+      ++data.item_pairs;
+      ++st.pairs;
+    }
+    st.last = doc;
+    return true;
+  }));
+  data.sessions = sessions.size();
+  return data;
 }
 
 }  // namespace souk::search

@@ -9,7 +9,11 @@
 //   index/lexical/             Xapian database
 //   index/docs.txt             external id of each doc number, one per line
 //   index/vector/<encoder>/    Faiss index of the item embeddings
-//   models/encoder/<version>/  the sub-word encoder
+//   models/encoder/<name>-<version>/  the encoder the vectors were built with
+//                              (sub-word, or a copy of the BERT model in use)
+//   models/bert/<version>/     BERT encoders from `souk train encoder`;
+//                              models/bert/CURRENT names the active one
+//   cache/embeddings.db        document embedding cache (when configured)
 //   models/ltr/<version>/      ranker (GbdtModel) + manifest; models/ltr/CURRENT
 //                              names the active version
 // Every artifact is written under a temporary name and renamed, so a crash
@@ -18,6 +22,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -25,6 +30,7 @@
 
 #include "common/progress.h"
 #include "common/status.h"
+#include "lm/encoder_registry.h"
 #include "search/builder.h"
 #include "search/engine.h"
 #include "search/personalization.h"
@@ -47,6 +53,19 @@ struct StoreSearchConfig {
   // Engine-retrieved, never-shown dense-only docs added per group as label 0.
   // Off: on the demo store it lowered held-out MRR@10 from 0.431 to 0.177.
   size_t retrieved_negatives = 0;
+
+  // Encoders (filled by the application, so souk_search never links libtorch).
+  // Supplies the dense encoder for the data directory instead of training the
+  // sub-word one (e.g. a BERT model); null = train the sub-word encoder.
+  // OpenStoreSearch calls it too and uses its encoder when Name()-Version()
+  // is the one the index was built with (else the copy saved with the index).
+  std::function<StatusOr<std::shared_ptr<const lm::Encoder>>(const std::string& data_dir)>
+      load_encoder;
+  // Loads the encoder copy saved with the index by its manifest kind; null =
+  // the built-in kinds only (lm::RegisterBuiltinEncoders).
+  std::shared_ptr<const lm::EncoderRegistry> encoders;
+  // Opens the document embedding cache of the data directory; null = no cache.
+  std::function<StatusOr<DocumentEmbedCache>(const std::string& data_dir)> open_embedding_cache;
 };
 
 struct IndexBuildSummary {
@@ -54,6 +73,9 @@ struct IndexBuildSummary {
   int64_t watermark = 0;
   size_t spelling_queries = 0, synonyms = 0;
   std::string encoder;                 // "<name>-<version>" or ""
+  bool encoder_trained = false;        // the sub-word encoder was trained (else supplied)
+  size_t embedded = 0;                 // documents the encoder embedded
+  size_t embedded_from_cache = 0;      // document rows taken from the embedding cache
   double lexical_s = 0, encoder_s = 0, embed_s = 0, total_s = 0;
   nlohmann::json ToJson() const;
 };
@@ -74,6 +96,7 @@ struct StoreSearch {
   std::unique_ptr<SearchEngine> engine;
   nlohmann::json manifest;
   std::string ranker_version;          // "" when no ranker
+  std::string encoder;                 // "<name>-<version>" of the dense encoder, "" when none
   size_t unindexed_items = 0;          // items added since the last `souk index`
 };
 
@@ -106,5 +129,42 @@ StatusOr<RankerTrainingResult> TrainRankerFromLog(const SearchEngine& engine,
 // Saves `model` as models/ltr/<version>/ and makes it CURRENT. Returns the version.
 StatusOr<std::string> SaveRanker(const rank::GbdtModel& model, const std::string& data_dir,
                                  const nlohmann::json& extra);
+
+// A new model version id under `models_dir`: the current Unix time in seconds,
+// with "-2", "-3", ... appended while a folder of that name (or of that name
+// plus any of `suffixes`) exists.
+std::string NewModelVersion(const std::string& models_dir, const std::vector<std::string>& suffixes = {});
+
+// --- Training data for text encoders ---------------------------------------
+
+struct EncoderPairOptions {
+  size_t max_pairs = 200000;           // total cap (query and item pairs together)
+  size_t max_pairs_per_session = 20;   // item-item pairs taken from one session
+  int min_label = 1;                   // query pairs: engaged = click (1), cart (2), purchase (3)
+};
+
+// One training pair: a query (or an item's text) and the text of an item
+// engaged with / co-engaged in the same session.
+struct EncoderTextPair {
+  std::string query;
+  std::string positive;
+};
+
+struct EncoderTrainingData {
+  std::vector<std::string> corpus;         // DocumentText of every searchable item, store order
+  std::vector<EncoderTextPair> pairs;      // query pairs first, then item pairs
+  size_t query_pairs = 0, item_pairs = 0;
+  size_t searches = 0, sessions = 0;       // logged searches / sessions read
+};
+
+// Reads the snapshot's items and events: catalog texts, (query -> engaged
+// item) pairs from logged searches (ReadSearchLog; one pair per engaged result
+// with label >= min_label) and (item -> next distinct item) pairs from the
+// views, carts and purchases of each session, up to the caps (query pairs are
+// taken first). Errors: FailedPrecondition when the store has no items;
+// those of the snapshot.
+StatusOr<EncoderTrainingData> MineEncoderTrainingData(store::Snapshot& snapshot,
+                                                      const StoreSearchConfig& config,
+                                                      const EncoderPairOptions& options);
 
 }  // namespace souk::search
