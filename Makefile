@@ -3,6 +3,10 @@ BUILD_DIR ?= build
 SAN_DIR   ?= build-san
 JOBS      ?= $(shell nproc)
 CMAKE_FLAGS ?=
+# libtorch's OpenMP workers busy-wait by default, which slows everything
+# badly when tests or other jobs share the cores.
+export OMP_WAIT_POLICY ?= PASSIVE
+
 LAUNCHER := $(shell command -v ccache >/dev/null 2>&1 && echo -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 
 .PHONY: setup build demo test test-fast test-san bench clean format

@@ -271,7 +271,7 @@ TEST_F(StoreCliTest, TrainEncoderThenIndexAndSearchWithBert) {
       "--set lm.pretrain.hidden_size=32 --set lm.pretrain.layers=1 --set lm.pretrain.heads=2 "
       "--set lm.pretrain.intermediate_size=64 --set lm.pretrain.vocab_size=600 --set lm.pretrain.epochs=1 "
       "--set lm.pretrain.batch_size=32 --set lm.finetune.epochs=1 --set lm.finetune.batch_size=16 "
-      "--set lm.threads=2";
+      "--set lm.threads=1";
   auto t = RunSouk(fmt::format("train encoder --data-dir {} --json --progress off {}", Data(), tiny));
   ASSERT_EQ(t.exit_code, 0) << t.err;
   auto tj = nlohmann::json::parse(t.out);
