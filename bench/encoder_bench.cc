@@ -284,114 +284,28 @@ StatusOr<std::vector<std::string>> MakeSentences(const lm::WordPieceTokenizer& t
 
 // --- engine on pre-tokenized ids ----------------------------------------------
 
+// The engine on pre-tokenized ids: BertEncoder::EncodeIds (the same batching,
+// padding and pooling as Encode/EncodeRaw, without the tokenizer).
 struct EngineModel {
-  lm::BertModel model{nullptr};
-  int64_t pad_id = 0;
+  std::unique_ptr<lm::BertEncoder> encoder;
 };
 
-StatusOr<EngineModel> LoadEngineModel(const fs::path& dir, bool int8, int64_t pad_id) {
-  ASSIGN_OR_RETURN(lm::BertConfig config, lm::BertConfig::FromJsonFile(dir / "config.json"));
-  ASSIGN_OR_RETURN(auto weights, lm::SafetensorsFile::Open(dir / "model.safetensors"));
+StatusOr<EngineModel> LoadEngineModel(const fs::path& dir, bool int8, int threads, int batch_size) {
+  lm::BertEncoderOptions o;
+  o.int8 = int8;
+  o.threads = threads;
+  o.batch_size = batch_size;
   EngineModel m;
-  m.pad_id = pad_id;
-  try {
-    m.model = lm::BertModel(config);
-    RETURN_IF_ERROR(m.model->LoadWeights(*weights));
-    m.model->PrepareForInference(int8);
-  } catch (const std::exception& e) {
-    return InternalError(dir.string() + ": libtorch failed while loading: " + e.what());
-  }
+  ASSIGN_OR_RETURN(m.encoder, lm::BertEncoder::Load(dir, o));
   return m;
 }
 
-// BertEncoder's batching on ids: length-sorted batches padded to their
-// longest row, mean pooling over real tokens, L2-normalized rows in input
-// order into out[ids.size() * dim].
-Status EncodeIds(EngineModel& m, const Ids& ids, int batch_size, float* out) {
-  const int64_t dim = m.model->config().hidden_size;
-  std::vector<size_t> order(ids.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return ids[a].size() < ids[b].size(); });
-  try {
-    c10::InferenceMode guard;
-    for (size_t start = 0; start < order.size(); start += batch_size) {
-      const size_t end = std::min(order.size(), start + static_cast<size_t>(batch_size));
-      const auto batch = static_cast<int64_t>(end - start);
-      int64_t seq = 1;
-      for (size_t i = start; i < end; ++i) seq = std::max<int64_t>(seq, ids[order[i]].size());
-      auto input = torch::full({batch, seq}, m.pad_id, torch::kLong);
-      auto mask = torch::zeros({batch, seq}, torch::kLong);
-      auto input_a = input.accessor<int64_t, 2>();
-      auto mask_a = mask.accessor<int64_t, 2>();
-      for (int64_t b = 0; b < batch; ++b) {
-        const auto& row = ids[order[start + b]];
-        for (size_t t = 0; t < row.size(); ++t) {
-          input_a[b][t] = row[t];
-          mask_a[b][t] = 1;
-        }
-      }
-      auto hidden = m.model->forward(input, mask);
-      auto pooled = lm::PoolHidden(hidden, mask, lm::PoolingMode::kMean, /*normalize=*/true).contiguous();
-      const float* p = pooled.data_ptr<float>();
-      for (int64_t b = 0; b < batch; ++b) {
-        std::memcpy(out + order[start + b] * dim, p + b * dim, sizeof(float) * dim);
-      }
-    }
-  } catch (const std::exception& e) {
-    return InternalError(std::string("engine forward: libtorch failed: ") + e.what());
-  }
-  return OkStatus();
+Status EncodeIds(EngineModel& m, const Ids& ids, int /*batch_size: fixed at load*/, float* out) {
+  return m.encoder->EncodeIds(ids, out);
 }
 
-double Cosine(const float* a, const float* b, int dim) {
-  double ab = 0, aa = 0, bb = 0;
-  for (int i = 0; i < dim; ++i) {
-    ab += static_cast<double>(a[i]) * b[i];
-    aa += static_cast<double>(a[i]) * a[i];
-    bb += static_cast<double>(b[i]) * b[i];
-  }
-  return ab / std::max(1e-30, std::sqrt(aa * bb));
-}
-
-struct CosineStats {
-  double mean = 0, min = 1;
-};
-
-CosineStats CompareRows(const std::vector<float>& a, const std::vector<float>& b, size_t rows, int dim) {
-  CosineStats s;
-  for (size_t r = 0; r < rows; ++r) {
-    const double c = Cosine(a.data() + r * dim, b.data() + r * dim, dim);
-    s.mean += c / static_cast<double>(rows);
-    s.min = std::min(s.min, c);
-  }
-  return s;
-}
-
-struct Throughput {
-  std::vector<double> pass_seconds;
-  double sentences_per_second = 0;
-};
-
-// Warm-up batch, then `passes` timed calls of run(); each processes n sentences.
-Status TimePasses(int passes, size_t n, const std::function<Status(bool warmup)>& run, Throughput* t) {
-  RETURN_IF_ERROR(run(true));
-  for (int p = 0; p < passes; ++p) {
-    const auto t0 = Clock::now();
-    RETURN_IF_ERROR(run(false));
-    t->pass_seconds.push_back(SecondsSince(t0));
-  }
-  t->sentences_per_second = static_cast<double>(n) / Median(t->pass_seconds);
-  return OkStatus();
-}
-
-struct Latency {
-  int sentences = 0;
-  double median_ms = 0, mean_ms = 0;
-};
-
-// Batch-1 latency: each of the first `count` sentences alone.
 Status MeasureLatency(EngineModel& m, const Ids& ids, int count, Latency* lat) {
-  const int64_t dim = m.model->config().hidden_size;
+  const int64_t dim = m.encoder->Dim();
   std::vector<float> out(dim);
   const int n = std::min<int>(count, static_cast<int>(ids.size()));
   RETURN_IF_ERROR(EncodeIds(m, Ids{ids[0]}, 1, out.data()));  // warm-up
@@ -493,7 +407,7 @@ struct EngineRun {
 Status RunEngine(const BenchFlags& f, const fs::path& dir, bool int8, int64_t pad_id, const Ids& ids,
                  const std::vector<std::string>& texts, int dim, EngineRun* r) {
   const char* name = int8 ? "int8" : "fp32";
-  ASSIGN_OR_RETURN(EngineModel m, LoadEngineModel(dir, int8, pad_id));
+  ASSIGN_OR_RETURN(EngineModel m, LoadEngineModel(dir, int8, f.threads, f.batch));
   r->vectors.assign(ids.size() * dim, 0.0f);
   const Ids warm(ids.begin(), ids.begin() + std::min<size_t>(ids.size(), f.batch));
   std::vector<float> scratch(warm.size() * dim);
@@ -506,7 +420,7 @@ Status RunEngine(const BenchFlags& f, const fs::path& dir, bool int8, int64_t pa
   std::fprintf(stderr, "engine %s (ids): %.1f sentences/s\n", name, r->ids.sentences_per_second);
   RETURN_IF_ERROR(MeasureLatency(m, ids, f.latency_sentences, &r->latency));
   std::fprintf(stderr, "engine %s batch 1: %.2f ms/sentence\n", name, r->latency.median_ms);
-  m.model = nullptr;
+  m.encoder.reset();
 
   lm::BertEncoderOptions options;
   options.threads = f.threads;

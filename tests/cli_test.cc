@@ -11,32 +11,14 @@
 #include <nlohmann/json.hpp>
 
 #include "common/testing.h"
+#include "souk_cli.h"
 
 namespace souk {
 namespace {
 
-struct Result {
-  int exit_code = -1;
-  std::string out;  // stdout
-  std::string err;  // stderr
-};
+using Result = testing::CliResult;
 
-Result RunSouk(const std::string& args) {
-  auto dir = testing::TempDir("cli-out");
-  const std::string err_path = (dir / "stderr").string();
-  const std::string cmd = fmt::format("{} {} 2>{}", SOUK_BINARY, args, err_path);
-  Result r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  int st = pclose(p);
-  r.exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  std::ifstream e(err_path);
-  r.err.assign(std::istreambuf_iterator<char>(e), {});
-  return r;
-}
+Result RunSouk(const std::string& args) { return testing::RunSoukBinary(SOUK_BINARY, args); }
 
 TEST(CliTest, ImportJsonContract) {
   SOUK_REQUIRE_DATA(f, "rees46/2019-Oct.sample.csv");

@@ -20,6 +20,7 @@
 #include <sstream>
 
 #include "common/testing.h"
+#include "souk_cli.h"
 #include "lm/bert_encoder.h"
 
 namespace souk {
@@ -30,35 +31,13 @@ namespace fs = std::filesystem;
 const fs::path kMiniLm = fs::path(SOUK_SHARED_DIR) / "models/all-MiniLM-L6-v2";
 const fs::path kScript = fs::path(SOUK_SOURCE_DIR) / "src/lm/testdata/bert_reference.py";
 
-struct Result {
-  int exit_code = -1;
-  std::string out;  // stdout
-  std::string err;  // stderr
-};
+using Result = testing::CliResult;
 
-std::string Quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
+std::string Quote(const std::string& s) { return testing::ShellQuote(s); }
 
 // Runs `souk <args>` with stdin from `stdin_file` (when not empty).
 Result RunSouk(const std::string& args, const fs::path& stdin_file = {}) {
-  auto dir = testing::TempDir("lm-cli-out");
-  const std::string err_path = (dir / "stderr").string();
-  std::string cmd = fmt::format("{} {} 2>{}", SOUK_BINARY, args, Quote(err_path));
-  if (!stdin_file.empty()) cmd += " <" + Quote(stdin_file.string());
-  Result r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  int st = pclose(p);
-  r.exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  std::ifstream e(err_path);
-  r.err.assign(std::istreambuf_iterator<char>(e), {});
-  return r;
+  return testing::RunSoukBinary(SOUK_BINARY, args, stdin_file);
 }
 
 // A random-weight BERT (hidden 64, 2 layers) with MiniLM's tokenizer and

@@ -195,6 +195,19 @@ Status BertEncoder::EncodeRaw(std::span<const std::string> texts, TextKind kind,
   std::vector<std::vector<int32_t>> ids;
   ids.reserve(texts.size());
   for (const auto& t : texts) ids.push_back(state_->tokenizer->Encode(prefix + t, true, state_->max_length));
+  return EncodeIds(ids, out);
+}
+
+Status BertEncoder::EncodeIds(const std::vector<std::vector<int32_t>>& ids, float* out) const {
+  if (ids.empty()) return OkStatus();
+  if (out == nullptr) return InvalidArgumentError("bert encoder: null output buffer");
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (ids[i].empty() || static_cast<int>(ids[i].size()) > state_->max_length) {
+      return InvalidArgumentError("bert encoder: row " + std::to_string(i) + " has " +
+                                  std::to_string(ids[i].size()) + " ids (1.." + std::to_string(state_->max_length) +
+                                  " allowed)");
+    }
+  }
   return RunBatches(*state_, ids, state_->pooling.mode, state_->pooling.normalize, out, Dim());
 }
 

@@ -30,6 +30,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 #include "lm/bert_config.h"
@@ -74,6 +75,11 @@ class BertEncoder : public Encoder {
   // sentence-transformers would return); empty texts are encoded as
   // [CLS][SEP]. `souk embed` uses this.
   Status EncodeRaw(std::span<const std::string> texts, TextKind kind, float* out) const;
+
+  // EncodeRaw on already tokenized texts (ids with [CLS]/[SEP], at most
+  // max_length each; longer rows are InvalidArgument). Benchmarks use it to
+  // time the model without the tokenizer.
+  Status EncodeIds(const std::vector<std::vector<int32_t>>& ids, float* out) const;
 
   // Token-level last hidden states of one text ([n_tokens, Dim()] row-major)
   // and its token ids, for tests and explanations.

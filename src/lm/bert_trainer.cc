@@ -72,6 +72,17 @@ void SetLearningRate(torch::optim::AdamW& opt, double lr) {
   for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
 }
 
+// Back-propagates `loss`, clips the gradient norm to 1 and takes one AdamW
+// step at learning rate `lr`.
+void OptimizerStep(const torch::Tensor& loss, torch::optim::AdamW& opt, const std::vector<torch::Tensor>& params,
+                   double lr) {
+  opt.zero_grad();
+  loss.backward();
+  torch::nn::utils::clip_grad_norm_(params, 1.0);
+  SetLearningRate(opt, lr);
+  opt.step();
+}
+
 // Padded batch tensors from token id lists.
 std::pair<torch::Tensor, torch::Tensor> Pad(const std::vector<const std::vector<int32_t>*>& rows, int64_t pad) {
   int64_t seq = 1;
@@ -365,11 +376,8 @@ StatusOr<TrainReport> PretrainEncoder(std::span<const std::string> texts, const 
         auto h = hidden.view({-1, config.hidden_size}).index_select(0, selected);
         auto logits = head->forward(h, word_embeddings);
         auto loss = F::cross_entropy(logits, flat_labels.index_select(0, selected));
-        optimizer->zero_grad();
-        loss.backward();
-        torch::nn::utils::clip_grad_norm_(all->parameters(), 1.0);
-        SetLearningRate(*optimizer, LearningRate(options.learning_rate, global, total_steps, options.warmup_fraction));
-        optimizer->step();
+        OptimizerStep(loss, *optimizer, all->parameters(),
+                      LearningRate(options.learning_rate, global, total_steps, options.warmup_fraction));
         state.step = global + 1;
         state.epoch = epoch;
         window.Add(loss.item<double>());
@@ -612,11 +620,8 @@ StatusOr<TrainReport> FinetuneEncoder(const fs::path& base_dir, std::span<const 
         logits = logits.masked_fill(same, -1e4);
         auto labels = torch::arange(options.batch_size, torch::kLong);
         auto loss = 0.5 * (F::cross_entropy(logits, labels) + F::cross_entropy(logits.t(), labels));
-        optimizer->zero_grad();
-        loss.backward();
-        torch::nn::utils::clip_grad_norm_(model->parameters(), 1.0);
-        SetLearningRate(*optimizer, LearningRate(options.learning_rate, global, total_steps, options.warmup_fraction));
-        optimizer->step();
+        OptimizerStep(loss, *optimizer, model->parameters(),
+                      LearningRate(options.learning_rate, global, total_steps, options.warmup_fraction));
         state.step = global + 1;
         state.epoch = epoch;
         window.Add(loss.item<double>());
