@@ -27,6 +27,7 @@ reports the median milliseconds per sentence.
 import argparse
 import json
 import math
+import pathlib
 import statistics
 import struct
 import sys
@@ -37,32 +38,15 @@ import torch
 from torch import nn
 
 
+# The safetensors reader of the parity tests' reference (float64 there; the
+# peer runs in float32).
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "src" / "lm" / "testdata"))
+import bert_reference  # noqa: E402
+
+
 def read_safetensors(path):
     """name -> float32 torch tensor (F32/F16/BF16 checkpoints)."""
-    with open(path, "rb") as f:
-        data = f.read()
-    if len(data) < 8:
-        raise SystemExit("torch_peer: %s: too short for a safetensors file" % path)
-    n = struct.unpack("<Q", data[:8])[0]
-    header = json.loads(data[8:8 + n])
-    base = 8 + n
-    out = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        b, e = info["data_offsets"]
-        raw = data[base + b:base + e]
-        shape = info["shape"]
-        if info["dtype"] == "F32":
-            arr = np.frombuffer(raw, dtype=np.float32)
-        elif info["dtype"] == "F16":
-            arr = np.frombuffer(raw, dtype=np.float16).astype(np.float32)
-        elif info["dtype"] == "BF16":
-            arr = (np.frombuffer(raw, dtype=np.uint16).astype(np.uint32) << 16).view(np.float32)
-        else:
-            raise SystemExit("torch_peer: %s: tensor %s has unsupported dtype %s" % (path, name, info["dtype"]))
-        out[name] = torch.from_numpy(arr.reshape(shape).copy())
-    return out
+    return {name: t.to(torch.float32) for name, t in bert_reference.read_safetensors(path).items()}
 
 
 class Embeddings(nn.Module):
