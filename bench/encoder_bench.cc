@@ -304,6 +304,53 @@ Status EncodeIds(EngineModel& m, const Ids& ids, int /*batch_size: fixed at load
   return m.encoder->EncodeIds(ids, out);
 }
 
+double Cosine(const float* a, const float* b, int dim) {
+  double ab = 0, aa = 0, bb = 0;
+  for (int i = 0; i < dim; ++i) {
+    ab += static_cast<double>(a[i]) * b[i];
+    aa += static_cast<double>(a[i]) * a[i];
+    bb += static_cast<double>(b[i]) * b[i];
+  }
+  return ab / std::max(1e-30, std::sqrt(aa * bb));
+}
+
+struct CosineStats {
+  double mean = 0, min = 1;
+};
+
+CosineStats CompareRows(const std::vector<float>& a, const std::vector<float>& b, size_t rows, int dim) {
+  CosineStats s;
+  for (size_t r = 0; r < rows; ++r) {
+    const double c = Cosine(a.data() + r * dim, b.data() + r * dim, dim);
+    s.mean += c / static_cast<double>(rows);
+    s.min = std::min(s.min, c);
+  }
+  return s;
+}
+
+struct Throughput {
+  std::vector<double> pass_seconds;
+  double sentences_per_second = 0;
+};
+
+// Warm-up batch, then `passes` timed calls of run(); each processes n sentences.
+Status TimePasses(int passes, size_t n, const std::function<Status(bool warmup)>& run, Throughput* t) {
+  RETURN_IF_ERROR(run(true));
+  for (int p = 0; p < passes; ++p) {
+    const auto t0 = Clock::now();
+    RETURN_IF_ERROR(run(false));
+    t->pass_seconds.push_back(SecondsSince(t0));
+  }
+  t->sentences_per_second = static_cast<double>(n) / Median(t->pass_seconds);
+  return OkStatus();
+}
+
+struct Latency {
+  int sentences = 0;
+  double median_ms = 0, mean_ms = 0;
+};
+
+// Batch-1 latency: each of the first `count` sentences alone.
 Status MeasureLatency(EngineModel& m, const Ids& ids, int count, Latency* lat) {
   const int64_t dim = m.encoder->Dim();
   std::vector<float> out(dim);
