@@ -5,7 +5,6 @@
 #include <fstream>
 #include <memory>
 
-#include "common/sha256.h"
 #include "lm/embedding_cache.h"
 #include "lm/encoder_registry.h"
 #include "lm/model_download.h"
@@ -141,24 +140,14 @@ search::StoreSearchConfig SearchConfigFrom(const Config& c) {
     };
   }
   if (c.GetBool("lm.embedding_cache")) {
-    // A BERT encoder's Version() names its weights only; the document prefix
-    // and the token limit change its vectors too, so they join the key.
-    std::string key_suffix;
-    if (kind == "bert") {
-      const lm::BertEncoderOptions options = BertOptionsFrom(c);
-      key_suffix = fmt::format(":len{}:prefix{}", options.max_length,
-                               Sha256Hex(options.document_prefix).substr(0, 12));
-    }
-    s.open_embedding_cache = [key_suffix](const std::string& data_dir) -> StatusOr<search::DocumentEmbedCache> {
+    s.open_embedding_cache = [](const std::string& data_dir) -> StatusOr<search::DocumentEmbedCache> {
       ASSIGN_OR_RETURN(std::unique_ptr<lm::EmbeddingCache> opened,
                        lm::EmbeddingCache::Open(fs::path(data_dir) / "cache" / "embeddings.db"));
       std::shared_ptr<lm::EmbeddingCache> cache = std::move(opened);
       return search::DocumentEmbedCache(
-          [cache, key_suffix](std::string_view key, int dim, std::span<const std::string> texts,
-                              const lm::EmbedFn& embed, int batch_size, float* out,
-                              const ProgressOptions* progress) {
-            const std::string full_key = std::string(key) + key_suffix;
-            return lm::EmbedWithCache(cache.get(), full_key, dim, texts, embed, batch_size, out, progress);
+          [cache](std::string_view key, int dim, std::span<const std::string> texts, const lm::EmbedFn& embed,
+                  int batch_size, float* out, const ProgressOptions* progress) {
+            return lm::EmbedWithCache(cache.get(), key, dim, texts, embed, batch_size, out, progress);
           });
     };
   }

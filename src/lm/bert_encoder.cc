@@ -109,6 +109,11 @@ StatusOr<std::unique_ptr<BertEncoder>> BertEncoder::Load(const fs::path& dir, co
     return InternalError(dir.string() + ": libtorch failed while loading: " + e.what());
   }
   if (state->options.int8) version += "-int8";
+  // The token limit and the text prefixes change the vectors as much as the
+  // weights do, so they are part of the version (and of every cache key).
+  version += "-t" + Sha256Hex(std::to_string(state->max_length) + "\x1f" + state->options.query_prefix + "\x1f" +
+                              state->options.document_prefix)
+                        .substr(0, 8);
   state->version = version;
   return std::unique_ptr<BertEncoder>(new BertEncoder(std::move(state)));
 }

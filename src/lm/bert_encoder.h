@@ -63,7 +63,8 @@ class BertEncoder : public Encoder {
                                                      const BertEncoderOptions& options = {});
 
   std::string Name() const override { return "bert"; }
-  // sha256 of the weight files (+ "-int8" when quantized, since the vectors differ).
+  // sha256 of the weight files (+ LoRA adapters), "-int8" when quantized, and a
+  // hash of max_length and the query/document prefixes: everything that changes the vectors.
   std::string Version() const override;
   int Dim() const override;
   // L2-normalized rows; an empty or whitespace-only text gives a zero row.
