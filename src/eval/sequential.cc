@@ -120,6 +120,15 @@ std::vector<std::vector<int32_t>> LeaveOneOutTrainParts(const SequenceDataset& d
   return train;
 }
 
+std::vector<int32_t> LeaveOneOutValidTargets(const SequenceDataset& data) {
+  std::vector<int32_t> valid;
+  valid.reserve(data.sequences.size());
+  for (const auto& seq : data.sequences) {
+    valid.push_back(SplitLeaveOneOut(seq).valid.value_or(-1));
+  }
+  return valid;
+}
+
 std::map<std::string, double> EvaluateSequential(const SequenceDataset& data,
                                                  const SequenceScorer& scorer,
                                                  LeaveOneOutTarget target,
@@ -217,6 +226,8 @@ StatusOr<EvalReport> AmazonSeqProtocol::Run(const EvalContext& ctx) {
     report.metrics = report.ablations["popularity"];
   } else {
     std::unique_ptr<SequenceScorer> scorer = (*factory)();
+    const std::vector<int32_t> valid_targets = LeaveOneOutValidTargets(data);
+    scorer->SetValidationTargets(valid_targets);
     RETURN_IF_ERROR(scorer->Fit(train, data.num_items()).WithContext(model_));
     report.metrics = EvaluateSequential(data, *scorer, LeaveOneOutTarget::kTest, ctx.progress);
     report.ablations[model_ + "_valid"] =

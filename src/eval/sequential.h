@@ -52,6 +52,11 @@ class SequenceScorer {
   // Learns from the training parts of the sequences only (dense item indices
   // in [0, num_items)). Called once before ScoreAll.
   virtual Status Fit(std::span<const std::vector<int32_t>> train_sequences, int32_t num_items) = 0;
+  // Called by the protocol before Fit with each user's validation target
+  // (parallel to train_sequences; -1 = the user has none), so a model may select
+  // epochs / hyper-parameters on the validation targets only (EVAL.md B). The
+  // test targets are never shown. Default: ignored.
+  virtual void SetValidationTargets(std::span<const int32_t> valid_targets) {}
   // Writes a score for every item (higher = recommended first);
   // scores.size() == num_items. Must be thread-safe after Fit.
   virtual void ScoreAll(std::span<const int32_t> history, std::span<float> scores) const = 0;
@@ -92,6 +97,9 @@ std::map<std::string, double> EvaluateSequential(const SequenceDataset& data,
 
 // The training parts (everything before the validation target) of every user.
 std::vector<std::vector<int32_t>> LeaveOneOutTrainParts(const SequenceDataset& data);
+// Every user's validation target (the second-to-last item), -1 for users with
+// fewer than two items; parallel to LeaveOneOutTrainParts.
+std::vector<int32_t> LeaveOneOutValidTargets(const SequenceDataset& data);
 
 // `souk eval rec --protocol amazon-seq --data FILE [--seq-model NAME]`.
 class AmazonSeqProtocol final : public EvalProtocol {

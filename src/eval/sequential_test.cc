@@ -218,3 +218,19 @@ TEST(AmazonSeqProtocolTest, BeautyPopularityMatchesPublishedProtocolNumber) {
 
 }  // namespace
 }  // namespace souk::eval
+
+namespace souk::eval {
+namespace {
+
+TEST(LeaveOneOutValidTargetsTest, SecondToLastOrMinusOne) {
+  auto data = ParseSequenceText("1 10 11 12\n2 10\n3 11 12\n", "t");
+  ASSERT_TRUE(data.ok());
+  std::vector<int32_t> valid = LeaveOneOutValidTargets(*data);
+  ASSERT_EQ(valid.size(), 3u);
+  EXPECT_EQ(valid[0], 1);   // items 10,11,12 -> dense 0,1,2; valid = 11
+  EXPECT_EQ(valid[1], -1);
+  EXPECT_EQ(valid[2], 1);   // two items: valid = 11 (dense 1), test = 12, empty train part
+}
+
+}  // namespace
+}  // namespace souk::eval
