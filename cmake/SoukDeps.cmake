@@ -31,3 +31,6 @@ endif()
 if(SOUK_BUILD_BENCH AND NOT SOUK_SANITIZE_ONLY)
   find_package(benchmark REQUIRED)
 endif()
+
+# Eigen (header-only linear algebra) for the EASE collaborative filter in recommend/.
+find_package(Eigen3 3.3 REQUIRED NO_MODULE)

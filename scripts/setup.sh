@@ -15,6 +15,7 @@ PACKAGES=(
   libxapian-dev                       # Snowball stemmers (text/), lexical index (index/)
   libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
   libfaiss-dev libopenblas-dev        # vector index (index/)
+  libeigen3-dev                       # EASE collaborative filter (recommend/)
   libxgboost-dev xgboost              # learning-to-rank and intent models (rank/); the CMake config needs the binary
   python3-xapian                      # the Xapian BM25 latency peer in bench/
   libtorch-dev                        # BERT encoders, pre-training and fine-tuning (lm/)
