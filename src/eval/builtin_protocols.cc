@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "eval/ner_protocol.h"
+#include "eval/rec_protocols.h"
 #include "eval/search_protocol.h"
 #include "eval/sequential.h"
 
@@ -17,10 +18,9 @@ Status RegisterBuiltinProtocols(ProtocolRegistry& registry) {
   // Protocols of EVAL.md that later issues implement (no numbers until then).
   // A: product search (Home Depot), through the search/ pipeline.
   RETURN_IF_ERROR(registry.Register(std::make_unique<HomeDepotSearchProtocol>()));
-  RETURN_IF_ERROR(registry.DeclarePlanned(
-      kTaskRec, "amazon-unisrec", "issue #5, Recommendation; EVAL.md C"));
-  RETURN_IF_ERROR(registry.DeclarePlanned(kTaskRec, "online-retail",
-                                          "issues #5 and #6, Recommendation and Intent; EVAL.md F"));
+  // C (Amazon Scientific, cold items) and F (Online Retail): blends of the
+  // recommend/ candidate sources.
+  RETURN_IF_ERROR(AddRecProtocols(registry));
   RETURN_IF_ERROR(
       registry.DeclarePlanned(kTaskIntent, "rees46", "issue #6, Purchase intent; EVAL.md D"));
   RETURN_IF_ERROR(registry.DeclarePlanned(kTaskIntent, "online-shoppers",

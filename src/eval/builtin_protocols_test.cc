@@ -9,15 +9,17 @@ TEST(BuiltinProtocolsTest, EveryEvalMdProtocolIsKnown) {
   ProtocolRegistry registry;
   ASSERT_OK(RegisterBuiltinProtocols(registry));
   for (const auto& [task, name] : std::vector<std::pair<std::string, std::string>>{
-           {"rec", "amazon-seq"}, {"search", "homedepot"}, {"ner", "cn-ner"}}) {
+           {"rec", "amazon-seq"},
+           {"rec", "amazon-unisrec"},
+           {"rec", "online-retail"},
+           {"search", "homedepot"},
+           {"ner", "cn-ner"}}) {
     auto p = registry.Find(task, name);
     ASSERT_OK(p.status());
     EXPECT_EQ((*p)->Task(), task);
   }
   // Protocols of later issues are declared: asking for one says where it comes from.
   for (const auto& [task, name] : std::vector<std::pair<std::string, std::string>>{
-           {"rec", "amazon-unisrec"},
-           {"rec", "online-retail"},
            {"intent", "rees46"},
            {"intent", "online-shoppers"}}) {
     auto p = registry.Find(task, name);

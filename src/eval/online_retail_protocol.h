@@ -1,0 +1,124 @@
+// EVAL.md F: next-period purchases and purchase propensity on Online Retail
+// (`souk eval rec --protocol online-retail --data FILE [--data FILE ...]
+// --cutoff YYYY-MM-DD`).
+//
+// Cut-off T: everything before T trains; the target window is [T, T + 30 d).
+// Customers = those with a purchase before T (n_customers).
+//  (a) Recommendation, for the customers who buy in the window: rank every
+//      item, recall@20 / ndcg@20 against the SET of items they buy in the
+//      window (history not removed; items first sold in the window count in the
+//      denominator although no model can know them).
+//  (b) Propensity P(buys in the window): ROC-AUC, PR-AUC (average precision).
+//
+// Nothing from the window is used to choose anything: blend weights are tuned
+// at the earlier cut-off T0 = T - 30 d (fit before T0, targets [T0, T)); the
+// propensity model trains on customer features at reference times T - 30 d,
+// T - 60 d, T - 90 d (those with >= 30 days of data before them), labels from
+// the 30 days after each -- all before T -- with early stopping on the T - 30 d
+// rows when older ones exist. Features at a reference time R use purchases
+// strictly before R only (CustomerFeaturesAt).
+//
+// Report: metrics = the engine (blend for (a), GBDT for (b)); ablations, each
+// with all five keys (null where the variant has no such part):
+// "popular_30d", "own_most_bought", "rfm_logistic", each blend member alone,
+// "blend"; plus "blend_t0" (tuning quality at T0). extra: weights, counts.
+//
+// Thread-safety: Run is not reentrant.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "eval/protocol.h"
+#include "eval/rec_blend.h"
+#include "eval/rec_data.h"
+#include "recommend/candidate_source.h"
+
+namespace souk::eval {
+
+// Customer features at reference time R from purchases with time < R only.
+struct CustomerFeatures {
+  std::vector<std::string> names;  // column names
+  std::vector<int32_t> customers;  // dense customers with >= 1 purchase before R
+  std::vector<float> x;            // customers.size() * names.size(), row-major
+};
+// Columns: recency_days, frequency (invoices), monetary (sum quantity * price),
+// lines, distinct_items, tenure_days, invoices_30d, invoices_90d, spend_30d,
+// spend_90d, mean_gap_days (NaN with one invoice), recency_over_gap,
+// active_months, mean_basket_value, is_uk. Cost O(purchases).
+CustomerFeatures CustomerFeaturesAt(const RetailLog& log, int64_t reference_s);
+// The three RFM columns (log1p recency_days, log1p frequency, log1p monetary)
+// of CustomerFeaturesAt, for the logistic baseline.
+std::vector<float> RfmColumns(const CustomerFeatures& f);
+
+// 1 when the customer buys anything in [from_s, to_s), per entry of `customers`.
+std::vector<int> BuysInWindow(const RetailLog& log, std::span<const int32_t> customers,
+                              int64_t from_s, int64_t to_s);
+
+// L2-regularized logistic regression fitted by Newton's method (IRLS) on
+// standardized features; small dense problems only (cols <= ~50).
+class LogisticRegression {
+ public:
+  struct Options {
+    double l2 = 1.0;      // penalty on the (standardized) weights, not the bias
+    int iterations = 50;  // Newton steps (stops earlier when converged)
+  };
+  // x: rows * cols row-major, labels 0/1. Errors: InvalidArgument for shapes,
+  // non-finite values, or labels not 0/1.
+  Status Fit(std::span<const float> x, std::span<const int> labels, size_t cols,
+             const Options& options);
+  Status Fit(std::span<const float> x, std::span<const int> labels, size_t cols) {
+    return Fit(x, labels, cols, Options{});
+  }
+  // P(y = 1 | row); row has cols() values.
+  double Predict(std::span<const float> row) const;
+  size_t cols() const { return mean_.size(); }
+  // Weights on the standardized features, then the bias.
+  std::vector<double> coefficients() const;
+
+ private:
+  std::vector<double> mean_, scale_, w_;  // w_: cols weights + bias
+};
+
+struct OnlineRetailOptions {
+  // --- behavior ---
+  int window_days = 30;  // the target window (EVAL.md: 30)
+  // Blend members for (a); unknown names are skipped with a note.
+  std::vector<RecSourceSpec> sources = {
+      // Repeat purchases count (EVAL.md F): the sources must propose seen items.
+      {"buy_again", nlohmann::json::object()},
+      {"cooccurrence", {{"exclude_seen", false}}},
+      {"ease", {{"exclude_seen", false}}},
+      {"popular", nlohmann::json::object()},
+  };
+  int train_reference_times = 3;  // propensity rows at T-30, T-60, ... (at most this many)
+  bool tune_weights = true;
+  // --- performance ---
+  int pool_per_source = 100;  // tuning pool per column
+  int gbdt_threads = 2;
+};
+
+class OnlineRetailProtocol final : public EvalProtocol {
+ public:
+  explicit OnlineRetailProtocol(std::shared_ptr<const recommend::SourceRegistry> sources,
+                                OnlineRetailOptions options = {});
+
+  std::string Name() const override { return "online-retail"; }
+  std::string Task() const override { return "rec"; }
+  std::string Description() const override {
+    return "EVAL.md F: next-30-day purchases and propensity (--data FILE..., --cutoff "
+           "YYYY-MM-DD)";
+  }
+  StatusOr<EvalReport> Run(const EvalContext& ctx) override;
+
+  OnlineRetailOptions& options() { return options_; }
+
+ private:
+  std::shared_ptr<const recommend::SourceRegistry> sources_;
+  OnlineRetailOptions options_;
+};
+
+}  // namespace souk::eval
