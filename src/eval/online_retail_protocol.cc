@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <unordered_map>
@@ -386,6 +387,37 @@ StatusOr<EvalReport> OnlineRetailProtocol::Run(const EvalContext& ctx) {
     return OkStatus();
   };
 
+  // Source vectors of one customer for the ranker: the members' standardized scores.
+  auto member_scores = [](const RecCutoff& cut, int32_t customer, BlendScratch* scratch) {
+    cut.blend.Score(RequestFor(cut.blend.data(), customer, cut.cutoff_s * 1000), scratch);
+    return std::vector<std::vector<float>>(
+        scratch->z.begin(), scratch->z.begin() + static_cast<std::ptrdiff_t>(cut.blend.num_members()));
+  };
+  RetailRankerGroups ranker_groups;
+  nlohmann::json ranker_cutoffs = nlohmann::json::array();
+  // Adds the ranker's training groups of one cut-off (features before it,
+  // labels in its window -- both before T).
+  auto add_ranker_groups = [&](const RecCutoff& cut) {
+    const RetailRankerFeatures features(log, cut.cutoff_s, cut.blend.MemberNames());
+    BlendScratch scratch;
+    // Counts of this cut-off only: differences of the running totals.
+    const int64_t customers0 = ranker_groups.customers, relevant0 = ranker_groups.relevant,
+                  in_pool0 = ranker_groups.relevant_in_pool;
+    AddRankerGroups(
+        log, features, cut.customers, cut.relevant,
+        [&](int32_t c) { return member_scores(cut, c, &scratch); }, options_.ranker,
+        &ranker_groups);
+    const int64_t relevant = ranker_groups.relevant - relevant0;
+    const double pool_recall =
+        relevant > 0 ? static_cast<double>(ranker_groups.relevant_in_pool - in_pool0) / relevant
+                     : 0.0;
+    ranker_cutoffs.push_back({{"cutoff", FormatDate(cut.cutoff_s)},
+                              {"customers", ranker_groups.customers - customers0},
+                              {"pool_recall", pool_recall}});
+    note(fmt::format("ranker groups at {}: {} customers, pool holds {:.3f} of their window items",
+                     FormatDate(cut.cutoff_s), ranker_groups.customers - customers0, pool_recall));
+  };
+
   // Tuning at T0.
   std::vector<float> weights;
   {
@@ -417,14 +449,56 @@ StatusOr<EvalReport> OnlineRetailProtocol::Run(const EvalContext& ctx) {
     }
     report.extra["weights"] = t0.blend.WeightsJson(weights);
     note(fmt::format("blend weights {}", report.extra["weights"].dump()));
+    if (options_.use_ranker) add_ranker_groups(t0);
+  }
+  // The ranker's earlier training cut-offs (each with a month of data before it).
+  if (options_.use_ranker) {
+    for (int r = 2; r <= 1 + options_.ranker.extra_reference_times; ++r) {
+      const int64_t R = T - r * window_s;
+      if (R - first_time < window_s) break;
+      RecCutoff older;
+      RETURN_IF_ERROR(prepare(&older, R, fmt::format("ranker fit (cut-off - {} d)", r * options_.window_days)));
+      add_ranker_groups(older);
+    }
+  }
+  std::unique_ptr<rank::GbdtModel> ranker;
+  if (options_.use_ranker) {
+    report.extra["ranker_train_groups"] = ranker_groups.train.groups.size();
+    report.extra["ranker_train_rows"] = ranker_groups.train.rows();
+    report.extra["ranker_valid_groups"] = ranker_groups.valid.groups.size();
+    report.extra["ranker_cutoffs"] = ranker_cutoffs;
+    const auto start = std::chrono::steady_clock::now();
+    auto trained = TrainRetailRanker(ranker_groups, options_.ranker);
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (trained.ok()) {
+      ranker = std::move(trained).value();
+      report.extra["ranker_best_iteration"] = ranker->best_iteration();
+      report.extra["ranker_valid_ndcg@20"] = ranker->best_score();
+      report.extra["ranker_train_seconds"] = seconds;
+      note(fmt::format("ranker: {} training groups ({} rows), {} validation groups; best round "
+                       "{}, validation ndcg@20 {:.4f}; {:.1f} s",
+                       ranker_groups.train.groups.size(), ranker_groups.train.rows(),
+                       ranker_groups.valid.groups.size(), ranker->best_iteration(),
+                       ranker->best_score(), seconds));
+    } else {
+      note("ranker not trained (the blend is the engine): " + trained.status().message());
+      report.extra["ranker_error"] = trained.status().message();
+    }
+    ranker_groups = {};  // free the training rows
   }
 
   RecCutoff cut;
   RETURN_IF_ERROR(prepare(&cut, T, "final fit (before the cut-off)"));
   std::map<std::string, MeanAccumulator> recall, ndcg;
+  int64_t relevant_total = 0, relevant_in_pool = 0;
   {
     BlendScratch scratch;
     std::vector<float> own_scores, blended(cut.blend.data().num_items());
+    std::unique_ptr<RetailRankerFeatures> features;
+    if (ranker != nullptr) {
+      features = std::make_unique<RetailRankerFeatures>(log, T, cut.blend.MemberNames());
+    }
     Progress bar("online-retail customers", cut.customers.size(), ctx.progress);
     auto add = [&](const std::string& name, std::span<const float> scores,
                    const std::unordered_set<int32_t>& relevant) {
@@ -436,8 +510,19 @@ StatusOr<EvalReport> OnlineRetailProtocol::Run(const EvalContext& ctx) {
     for (size_t i = 0; i < cut.customers.size(); ++i) {
       const int32_t c = cut.customers[i];
       cut.blend.Score(RequestFor(cut.blend.data(), c, T * 1000), &scratch);
-      FillExternal(cut, OwnHistoryOf(cut.blend.data(), c), &scratch, &own_scores);
       const auto& relevant = cut.relevant[i];
+      if (features != nullptr) {
+        const std::vector<std::vector<float>> sources(
+            scratch.z.begin(), scratch.z.begin() + static_cast<std::ptrdiff_t>(cut.blend.num_members()));
+        add("ranker", RetailRankerScores(*ranker, *features, c, sources, options_.ranker),
+            relevant);
+        // Pool coverage at T (reported only; chooses nothing).
+        const std::vector<int32_t> pool = features->Candidates(
+            c, sources, options_.ranker.per_source, options_.ranker.max_own_items);
+        relevant_total += static_cast<int64_t>(relevant.size());
+        for (int32_t item : pool) relevant_in_pool += relevant.count(item);
+      }
+      FillExternal(cut, OwnHistoryOf(cut.blend.data(), c), &scratch, &own_scores);
       add("popular_30d", cut.popular_30d_raw, relevant);
       add("own_most_bought", own_scores, relevant);
       for (size_t m = 0; m < cut.blend.num_members(); ++m) {
@@ -448,6 +533,12 @@ StatusOr<EvalReport> OnlineRetailProtocol::Run(const EvalContext& ctx) {
       bar.Add(1);
     }
     bar.Finish();
+  }
+  const std::string engine = ranker != nullptr ? "ranker" : "blend";
+  report.extra["engine"] = engine;
+  if (ranker != nullptr) {
+    report.extra["ranker_pool_recall"] =
+        relevant_total > 0 ? static_cast<double>(relevant_in_pool) / relevant_total : 0.0;
   }
 
   // ---- (b) propensity
@@ -538,8 +629,8 @@ StatusOr<EvalReport> OnlineRetailProtocol::Run(const EvalContext& ctx) {
                                       {"propensity_roc_auc", lr_auc},
                                       {"propensity_pr_auc", lr_ap},
                                       {"n_customers", n_customers}};
-  report.metrics = {{"recall@20", recall["blend"].Mean()},
-                    {"ndcg@20", ndcg["blend"].Mean()},
+  report.metrics = {{"recall@20", recall[engine].Mean()},
+                    {"ndcg@20", ndcg[engine].Mean()},
                     {"propensity_roc_auc", gbdt_auc},
                     {"propensity_pr_auc", gbdt_ap},
                     {"n_customers", n_customers}};

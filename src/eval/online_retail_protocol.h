@@ -18,10 +18,20 @@
 // rows when older ones exist. Features at a reference time R use purchases
 // strictly before R only (CustomerFeaturesAt).
 //
-// Report: metrics = the engine (blend for (a), GBDT for (b)); ablations, each
-// with all five keys (null where the variant has no such part):
-// "popular_30d", "own_most_bought", "rfm_logistic", each blend member alone,
-// "blend"; plus "blend_t0" (tuning quality at T0). extra: weights, counts.
+// The engine for (a) is the learned ranker (rec_retail_ranker.h): candidate
+// pools (own items, each blend member's best, popular_30d) scored by XGBoost
+// rank:pairwise over own-purchase, customer, item and source features. It trains
+// on groups at T - 30 d (features before T - 30 d, labels in [T - 30 d, T))
+// and, when ranker.extra_reference_times > 0, at T - 60 d, ... (each needs a
+// month of data before it), with early stopping on a customer split; it is
+// applied at T with features before T. Without a usable training group the
+// engine falls back to the blend (noted, extra.engine says which).
+//
+// Report: metrics = the engine (ranker or blend for (a), GBDT for (b));
+// ablations, each with all five keys (null where the variant has no such
+// part): "popular_30d", "own_most_bought", "rfm_logistic", each blend member
+// alone, "blend", "ranker"; plus "blend_t0" (tuning quality at T0). extra:
+// weights, ranker training counts, pool recall, counts.
 //
 // Thread-safety: Run is not reentrant.
 #pragma once
@@ -35,6 +45,7 @@
 #include "eval/protocol.h"
 #include "eval/rec_blend.h"
 #include "eval/rec_data.h"
+#include "eval/rec_retail_ranker.h"
 #include "recommend/candidate_source.h"
 
 namespace souk::eval {
@@ -96,6 +107,11 @@ struct OnlineRetailOptions {
   };
   int train_reference_times = 3;  // propensity rows at T-30, T-60, ... (at most this many)
   bool tune_weights = true;
+  // The engine for (a): the learned ranker over candidate pools
+  // (rec_retail_ranker.h), trained at T - 30 d (+ ranker.extra_reference_times
+  // earlier cut-offs with a month of history before them). false: the blend.
+  bool use_ranker = true;
+  RetailRankerOptions ranker;
   // --- performance ---
   int pool_per_source = 100;  // tuning pool per column
   int gbdt_threads = 2;

@@ -11,7 +11,9 @@ souk_library(souk_eval_rec
     ${CMAKE_CURRENT_LIST_DIR}/rec_data.cc
     ${CMAKE_CURRENT_LIST_DIR}/rec_metrics.cc
     ${CMAKE_CURRENT_LIST_DIR}/rec_blend.cc
+    ${CMAKE_CURRENT_LIST_DIR}/rec_cold_slots.cc
     ${CMAKE_CURRENT_LIST_DIR}/unisrec_protocol.cc
+    ${CMAKE_CURRENT_LIST_DIR}/rec_retail_ranker.cc
     ${CMAKE_CURRENT_LIST_DIR}/online_retail_protocol.cc
     ${CMAKE_CURRENT_LIST_DIR}/rec_protocols.cc
   DEPS ${_souk_eval_rec_deps})

@@ -71,6 +71,10 @@ class SourceBlend {
   bool has_cold_terms() const { return content_index_ >= 0 && num_no_data_ > 0; }
   int64_t num_no_data() const { return num_no_data_; }
   size_t num_features() const { return num_columns() + (has_cold_terms() ? 2 : 0); }
+  // The content member's index (-1 = none) and the no-data items (1 = no
+  // interaction in the fitted data), num_items long.
+  int content_index() const { return content_index_; }
+  const std::vector<uint8_t>& no_data_items() const { return no_data_; }
 
   // 1 for every member and external column (its default weight), 0 for the
   // cold terms.

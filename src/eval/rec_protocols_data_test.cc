@@ -33,6 +33,12 @@ TEST(RecProtocolsDataTest, AmazonScientificUnisrec) {
   // The blend beats popularity overall, and content makes cold items rankable.
   EXPECT_GT(report.metrics["recall@10"], report.ablations["popularity"]["recall@10"]);
   EXPECT_GT(report.metrics["cold_recall@10"], report.ablations["popularity"]["cold_recall@10"]);
+  // The engine is the blend with cold slots: cold items reach the top without
+  // costing overall recall@50 (the additive cold terms lose some of it).
+  EXPECT_EQ(report.extra["engine"], "blend_cold_slots");
+  EXPECT_GE(report.metrics["recall@50"],
+            0.98 * report.ablations["blend_no_cold_terms"]["recall@50"]);
+  EXPECT_GT(report.metrics["cold_recall@10"], report.ablations["blend"]["cold_recall@10"]);
 }
 
 TEST(RecProtocolsDataTest, OnlineRetailDevCutoff) {
@@ -44,6 +50,9 @@ TEST(RecProtocolsDataTest, OnlineRetailDevCutoff) {
   fmt::print("{}\n", ReportToJson(report, true).dump());
   EXPECT_GT(report.metrics["n_customers"], 1000);
   EXPECT_GT(report.metrics["recall@20"], report.ablations["popular_30d"]["recall@20"]);
+  // The learned ranker is the engine and beats the customer's own most bought.
+  EXPECT_EQ(report.extra["engine"], "ranker");
+  EXPECT_GT(report.metrics["recall@20"], report.ablations["own_most_bought"]["recall@20"]);
   EXPECT_GT(report.metrics["propensity_roc_auc"], 0.6);
 }
 

@@ -14,8 +14,11 @@
 #include "eval/metrics.h"
 #include "eval/online_retail_protocol.h"
 #include "eval/rec_blend.h"
+#include "eval/rec_cold_slots.h"
 #include "eval/rec_data.h"
 #include "eval/rec_metrics.h"
+#include "eval/rec_retail_ranker.h"
+#include "eval/sequential.h"
 #include "eval/splits.h"
 #include "eval/unisrec_protocol.h"
 
@@ -512,17 +515,250 @@ TEST(RetailLeakageTest, FeaturesAndFitsUseOnlyPurchasesBeforeTheReference) {
                                       "propensity_pr_auc", "n_customers"};
   EXPECT_EQ(Keys(json["metrics"]), keys);
   for (const char* name : {"popular_30d", "own_most_bought", "rfm_logistic", "test_count",
-                           "blend"}) {
+                           "blend", "ranker"}) {
     ASSERT_TRUE(json["ablations"].contains(name)) << name;
     EXPECT_EQ(Keys(json["ablations"][name]), keys) << name;
   }
   EXPECT_EQ(json["metrics"]["n_customers"], 100);
   // Even customers re-buy their own items in the window: own history finds them.
   EXPECT_GT(report.ablations["own_most_bought"]["recall@20"], 0.5);
+  // The ranker is the engine; it trained on groups before T only.
+  EXPECT_EQ(report.extra["engine"], "ranker");
+  EXPECT_EQ(report.metrics["recall@20"], report.ablations["ranker"]["recall@20"]);
+  EXPECT_GT(report.extra["ranker_train_groups"].get<int64_t>(), 0);
+  for (const auto& c : report.extra["ranker_cutoffs"]) {
+    ASSERT_OK_AND_ASSIGN(int64_t cutoff, ParseDate(c["cutoff"].get<std::string>()));
+    EXPECT_LE(cutoff + 30 * 86400, R);  // its label window ends by T
+  }
   EXPECT_TRUE(json["ablations"]["popular_30d"]["propensity_roc_auc"].is_null());
   // The active (even) customers are the buyers: the propensity ranks them first.
   EXPECT_DOUBLE_EQ(report.metrics["propensity_roc_auc"], 1.0);
   EXPECT_DOUBLE_EQ(report.ablations["rfm_logistic"]["propensity_roc_auc"], 1.0);
+}
+
+// ---------------------------------------------------------------------------
+// The retail ranker
+
+TEST(RetailRankerTest, FeaturesAndPoolsUseOnlyPurchasesBeforeTheReference) {
+  auto dir = souk::testing::TempDir("retail_ranker_leak");
+  const std::string path = (dir / "retail.csv").string();
+  WriteFile(path, TinyRetailCsv());
+  ProgressOptions quiet;
+  quiet.mode = ProgressMode::kOff;
+  ASSERT_OK_AND_ASSIGN(RetailLog log, ReadOnlineRetail(std::vector<std::string>{path}, quiet));
+  ASSERT_OK_AND_ASSIGN(int64_t R, ParseDate("2011-03-15"));
+  RetailLog changed = log;
+  for (RetailPurchase& p : changed.purchases) {
+    if (p.time_s >= R) {
+      p.quantity *= 10;
+      p.unit_price += 3;
+      p.item = 5;
+    }
+  }
+  changed.purchases.push_back({.customer = 3, .item = 2, .invoice = 1, .time_s = R,
+                               .quantity = 5, .unit_price = 100});
+  const std::vector<std::string> sources = {"s"};
+  const RetailRankerFeatures a(log, R, sources), b(changed, R, sources);
+  ASSERT_EQ(a.names(), b.names());
+  EXPECT_EQ(a.popular_30d(), b.popular_30d());
+  const size_t num_items = log.item_codes.size();
+  std::vector<std::vector<float>> scores(1, std::vector<float>(num_items));
+  for (size_t i = 0; i < num_items; ++i) scores[0][i] = static_cast<float>((i * 7) % 5);
+  int64_t with_own = 0;
+  for (int32_t c = 0; c < static_cast<int32_t>(log.customer_ids.size()); ++c) {
+    ASSERT_EQ(a.HasHistory(c), b.HasHistory(c));
+    const std::vector<int32_t> pool = a.Candidates(c, scores, 2, 300);
+    ASSERT_EQ(pool, b.Candidates(c, scores, 2, 300)) << c;
+    const std::vector<float> xa = a.Rows(c, pool, scores), xb = b.Rows(c, pool, scores);
+    ASSERT_EQ(xa.size(), pool.size() * a.num_features());
+    for (size_t k = 0; k < xa.size(); ++k) {
+      if (std::isnan(xa[k])) {
+        EXPECT_TRUE(std::isnan(xb[k])) << a.names()[k % a.num_features()];
+      } else {
+        EXPECT_EQ(xa[k], xb[k]) << a.names()[k % a.num_features()];
+      }
+    }
+    with_own += xa[0] > 0;  // own_invoices of the first pool item
+  }
+  EXPECT_GT(with_own, 0);
+  // Values at R, by hand: customer 0 (even: two invoices a month, Jan to Mar 13).
+  const std::vector<int32_t> one = {static_cast<int32_t>(0)};
+  const std::vector<float> row = a.Rows(0, one, scores);
+  auto col = [&](const std::string& name) {
+    const auto it = std::find(a.names().begin(), a.names().end(), name);
+    EXPECT_NE(it, a.names().end()) << name;
+    return row[static_cast<size_t>(it - a.names().begin())];
+  };
+  // Customer 0's invoices before 2011-03-15: Jan 3, Jan 13, Feb 3, Feb 13, Mar 3, Mar 13.
+  EXPECT_EQ(col("cust_invoices"), 6.f);
+  EXPECT_NEAR(col("cust_recency_days"), 2 - 10.0 / 24, 1e-4);  // Mar 13 10:00 -> Mar 15
+  EXPECT_TRUE(std::isfinite(col("src_s")));
+  // Source scores of items 0..5: 0, 2, 4, 1, 3, 0: item 0 is fifth (ties by index).
+  EXPECT_EQ(col("src_s_rank"), 4.f);
+  EXPECT_EQ(col("src_s"), 0.f);
+}
+
+// Customers buy two staples every two weeks and three random one-off items a
+// month from a hot set that is more popular overall; the ranker must learn
+// that a customer's own staples come back.
+RetailLog RepeatBuyersLog(int64_t start_s, int days) {
+  RetailLog log;
+  const int customers = 60, staples = 20, hot = 10;
+  for (int c = 0; c < customers; ++c) {
+    log.customer_ids.push_back(std::to_string(1000 + c));
+    log.customer_countries.push_back("United Kingdom");
+  }
+  for (int i = 0; i < staples + hot; ++i) {
+    log.item_codes.push_back(fmt::format("I{}", i));
+    log.item_descriptions.push_back("");
+  }
+  uint64_t rng = 12345;
+  auto next = [&] {
+    rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+    return static_cast<int>((rng >> 33) % 1000000);
+  };
+  for (int day = 0; day < days; ++day) {
+    for (int c = 0; c < customers; ++c) {
+      const int64_t t = start_s + int64_t{day} * 86400 + c * 60;
+      auto buy = [&](int item) {
+        log.invoice_ids.push_back(std::to_string(log.invoice_ids.size()));
+        log.purchases.push_back({.customer = c,
+                                 .item = item,
+                                 .invoice = static_cast<int32_t>(log.invoice_ids.size() - 1),
+                                 .time_s = t,
+                                 .quantity = 1,
+                                 .unit_price = 2});
+      };
+      if ((day + c) % 14 == 0) {
+        buy(c % staples);
+        buy((c + 7) % staples);
+      }
+      if ((day + 3 * c) % 10 == 0) buy(staples + next() % hot);
+    }
+  }
+  return log;
+}
+
+TEST(RetailRankerTest, LearnsThatRepeatBuyersRebuy) {
+  const int64_t start = 1'300'000'000;
+  const RetailLog log = RepeatBuyersLog(start, 200);
+  const int64_t window = 30 * 86400;
+  const int64_t test_ref = start + 160 * 86400;
+  RetailRankerOptions options;
+  options.per_source = 30;
+  options.valid_fraction = 0.25;
+  auto window_items = [&](int64_t from) {
+    std::vector<std::unordered_set<int32_t>> out(log.customer_ids.size());
+    for (const RetailPurchase& p : log.purchases) {
+      if (p.time_s >= from && p.time_s < from + window) out[p.customer].insert(p.item);
+    }
+    return out;
+  };
+  std::vector<int32_t> customers(log.customer_ids.size());
+  for (size_t c = 0; c < customers.size(); ++c) customers[c] = static_cast<int32_t>(c);
+  auto no_sources = [](int32_t) { return std::vector<std::vector<float>>{}; };
+  RetailRankerGroups groups;
+  for (int64_t R : {test_ref - 3 * window, test_ref - 2 * window, test_ref - window}) {
+    const RetailRankerFeatures features(log, R, {});
+    const auto relevant = window_items(R);
+    AddRankerGroups(log, features, customers, relevant, no_sources, options, &groups);
+  }
+  EXPECT_EQ(groups.customers, 3 * 60);
+  EXPECT_EQ(groups.relevant_in_pool, groups.relevant);  // 30 items: every item is in the pool
+  EXPECT_GT(groups.valid.groups.size(), 0u);
+  ASSERT_OK_AND_ASSIGN(auto model, TrainRetailRanker(groups, options));
+
+  const RetailRankerFeatures at_test(log, test_ref, {});
+  const auto relevant = window_items(test_ref);
+  MeanAccumulator ranker_recall, popular_recall, staples_recall;
+  int staples_first = 0;
+  for (int32_t c : customers) {
+    const std::vector<float> scores = RetailRankerScores(*model, at_test, c, {}, options);
+    const std::vector<int32_t> top = TopKItems(scores, 2);
+    const std::set<int32_t> staples = {c % 20, (c + 7) % 20};
+    staples_first += std::set<int32_t>(top.begin(), top.end()) == staples;
+    ranker_recall.Add(SetRecallNdcg(top, relevant[c], 2)->recall);
+    const std::vector<int32_t> staple_list(staples.begin(), staples.end());
+    staples_recall.Add(SetRecallNdcg(staple_list, relevant[c], 2)->recall);
+    popular_recall.Add(
+        SetRecallNdcg(TopKItems(at_test.popular_30d(), 2), relevant[c], 2)->recall);
+  }
+  EXPECT_GE(staples_first, 57);  // nearly every customer: own staples on top
+  // The staples are what can be known (the hot items are random draws).
+  EXPECT_GE(ranker_recall.Mean(), 0.95 * staples_recall.Mean());
+  EXPECT_GT(ranker_recall.Mean(), 2 * popular_recall.Mean());
+  // Without a positive group training is refused with a clear error.
+  EXPECT_EQ(TrainRetailRanker(RetailRankerGroups{}, options).status().code(),
+            StatusCode::kFailedPrecondition);
+}
+
+// ---------------------------------------------------------------------------
+// Cold slots
+
+TEST(ColdSlotsTest, PlacesTheBestCandidatesAtTheSlotsOnlyAboveTheThreshold) {
+  // Items 0..9 warm by decreasing score 10..1 (0 best); 10, 11, 12 candidates.
+  std::vector<float> warm = {10, 9, 8, 7, 6, 5, 4, 3, 2, 1, -1, -2, -3};
+  std::vector<float> cold = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3.f, 5.f, 1.f};
+  std::vector<uint8_t> candidate = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1};
+  std::vector<uint8_t> excluded(13, 0);
+  excluded[1] = 1;  // history: warm order is 0, 2, 3, ...
+  ColdSlotConfig config{.min_score = 2.f, .slots = {1, 4, 6}};
+  std::vector<float> out(13);
+  PlaceColdItems(warm, cold, candidate, excluded, config, out);
+  std::vector<uint8_t> mask(13, 0);
+  const std::vector<int32_t> history = {1};
+  // 11 (cold 5) at final position 1+0, 10 (cold 3) at 4+1; 12 is below the threshold.
+  EXPECT_EQ(RankOfTarget(out, 11, history, mask), 2);
+  EXPECT_EQ(RankOfTarget(out, 10, history, mask), 6);
+  EXPECT_EQ(RankOfTarget(out, 12, history, mask), 12);  // last of the 12 kept items
+  EXPECT_EQ(RankOfTarget(out, 0, history, mask), 1);
+  EXPECT_EQ(RankOfTarget(out, 2, history, mask), 3);
+  EXPECT_EQ(RankOfTarget(out, 6, history, mask), 8);  // warm position 5 -> 5 + 2 cold above
+  EXPECT_EQ(RankOfTarget(out, 5, history, mask), 7);  // warm position 4 -> 4 + 2 cold above
+  EXPECT_EQ(out[12], warm[12]);
+  // No slot: the warm scores unchanged.
+  PlaceColdItems(warm, cold, candidate, excluded, ColdSlotConfig{}, out);
+  EXPECT_EQ(out, warm);
+}
+
+TEST(ColdSlotsTest, CompactRankAgreesWithTheFullRanking) {
+  const int n = 300;
+  uint64_t rng = 7;
+  auto uniform = [&] {
+    rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+    return static_cast<float>((rng >> 11) % 1000003) / 1000003.f;
+  };
+  std::vector<float> warm(n), cold(n), out(n);
+  std::vector<uint8_t> candidate(n), excluded(n), mask(n, 0);
+  const std::vector<float> thresholds = {0.2f, 0.6f, 0.9f};
+  const std::vector<ColdSlotConfig> grid = ColdSlotGrid(thresholds);
+  ASSERT_GT(grid.size(), 20u);
+  EXPECT_TRUE(grid[0].slots.empty());
+  int64_t checked = 0, moved = 0;
+  for (int trial = 0; trial < 40; ++trial) {
+    std::vector<int32_t> history;
+    for (int i = 0; i < n; ++i) {
+      candidate[i] = uniform() < 0.1f;
+      warm[i] = (candidate[i] ? -1.f : 0.f) + 3 * uniform();
+      cold[i] = candidate[i] ? uniform() : 0.f;
+      excluded[i] = uniform() < 0.05f;
+      if (excluded[i]) history.push_back(i);
+    }
+    for (int32_t target = 0; target < n; target += 7) {
+      if (excluded[target]) continue;
+      const ColdSlotRow row = MakeColdSlotRow(warm, cold, candidate, excluded, target, 5);
+      for (size_t g = 0; g < grid.size(); g += 5) {
+        PlaceColdItems(warm, cold, candidate, excluded, grid[g], out);
+        const int64_t full = RankOfTarget(out, target, history, mask);
+        ASSERT_EQ(RankWithColdSlots(row, grid[g]), full)
+            << "trial " << trial << " target " << target << " " << grid[g].ToString();
+        ++checked;
+        moved += full != RankOfTarget(warm, target, history, mask);
+      }
+    }
+  }
+  EXPECT_GT(checked, 1000);
+  EXPECT_GT(moved, 100);
 }
 
 TEST(RetailProtocolTest, FlagErrorsNameTheFlag) {

@@ -9,6 +9,7 @@
 
 #include "eval/metrics.h"
 #include "eval/rec_blend.h"
+#include "eval/rec_cold_slots.h"
 #include "eval/rec_metrics.h"
 #include "eval/sequential.h"
 #include "eval/splits.h"
@@ -140,6 +141,8 @@ StatusOr<EvalReport> UnisrecProtocol::Run(const EvalContext& ctx) {
 
   // 1. Tuning on the validation rows with simulated cold items.
   std::vector<float> weights;
+  ColdSlotConfig cold_slot_config;  // none until tuned
+  bool use_cold_slots = false;
   {
     const std::vector<std::vector<int32_t>> tuning_seqs = WithoutItems(train_seqs, tuning_drop);
     ASSIGN_OR_RETURN(SourceBlend tuning, fit(tuning_seqs, "tuning fit"));
@@ -197,6 +200,77 @@ StatusOr<EvalReport> UnisrecProtocol::Run(const EvalContext& ctx) {
     }
     report.extra["weights"] = tuning.WeightsJson(weights);
     note(fmt::format("blend weights {}", report.extra["weights"].dump()));
+
+    if (options_.cold_slots && tuning.has_cold_terms()) {
+      // Cold slots on the validation rows: the candidates are the simulated-cold
+      // items (in test every no-data item is cold and may be a target).
+      const std::vector<float> warm_weights = tuning.WithoutColdTerms(weights);
+      std::vector<uint8_t> candidate(n, 0), mask(n, 0);
+      for (int32_t i = 0; i < n; ++i) {
+        candidate[i] = tuning.no_data_items()[i] && !cold[i] ? 1 : 0;
+      }
+      const std::vector<ColdSlotConfig> grid = ColdSlotGrid(options_.cold_slot_thresholds);
+      int max_slots = 0;
+      for (const ColdSlotConfig& c : grid) max_slots = std::max<int>(max_slots, c.slots.size());
+      std::vector<ColdSlotRow> slot_rows;
+      slot_rows.reserve(valid_rows.size());
+      BlendScratch scratch;
+      std::vector<float> warm(n);
+      Progress bar("amazon-unisrec cold slot rows", valid_rows.size(), ctx.progress);
+      for (const EvalRow& row : valid_rows) {
+        tuning.Score(RequestFor(row.history), &scratch);
+        tuning.Combine(scratch, warm_weights, warm);
+        for (int32_t item : row.history) mask[item] = 1;
+        slot_rows.push_back(MakeColdSlotRow(warm, scratch.z[tuning.content_index()], candidate,
+                                            mask, row.target, max_slots));
+        for (int32_t item : row.history) mask[item] = 0;
+        bar.Add(1);
+      }
+      bar.Finish();
+      struct Value {
+        double overall = 0, cold = 0, recall50 = 0;
+      };
+      auto value_of = [&](const ColdSlotConfig& config) {
+        Value v;
+        int64_t cold_rows = 0;
+        for (const ColdSlotRow& row : slot_rows) {
+          const int64_t rank = RankWithColdSlots(row, config);
+          const double r10 = SingleTargetHitAtK(rank, 10), n10 = SingleTargetNdcgAtK(rank, 10);
+          const double r50 = SingleTargetHitAtK(rank, 50);
+          v.overall += r10 + n10 + r50;
+          v.recall50 += r50;
+          if (row.target_is_cold) {
+            v.cold += r10 + n10;
+            ++cold_rows;
+          }
+        }
+        const double rows = std::max<double>(1, static_cast<double>(slot_rows.size()));
+        v.overall /= rows;
+        v.recall50 /= rows;
+        v.cold /= std::max<double>(1, static_cast<double>(cold_rows));
+        return v;
+      };
+      const Value base = value_of(grid[0]);
+      Value best = base;
+      for (const ColdSlotConfig& config : grid) {
+        const Value v = value_of(config);
+        if (v.overall < (1 - options_.cold_slot_tolerance) * base.overall) continue;
+        if (v.cold > best.cold + 1e-12 ||
+            (std::abs(v.cold - best.cold) <= 1e-12 && v.overall > best.overall + 1e-12)) {
+          best = v;
+          cold_slot_config = config;
+        }
+      }
+      note(fmt::format("cold slots: {}; validation overall recall@10+ndcg@10+recall@50 {:.4f} "
+                       "(none: {:.4f}), recall@50 {:.4f} (none: {:.4f}), simulated-cold "
+                       "recall+ndcg@10 {:.4f} (none: {:.4f})",
+                       cold_slot_config.ToString(), best.overall, base.overall, best.recall50,
+                       base.recall50, best.cold, base.cold));
+      report.extra["cold_slots"] = cold_slot_config.ToString();
+      report.extra["cold_slots_valid_overall"] = best.overall;
+      report.extra["cold_slots_valid_simulated_cold"] = best.cold;
+      use_cold_slots = true;
+    }
   }
 
   // 2. Final fit on every training row without the cold items.
@@ -211,8 +285,8 @@ StatusOr<EvalReport> UnisrecProtocol::Run(const EvalContext& ctx) {
 
   auto evaluate = [&](const std::vector<EvalRow>& rows, std::string_view label,
                       std::map<std::string, RowMetrics>* out) {
-    std::vector<uint8_t> mask(n, 0);
-    std::vector<float> scores(n);
+    std::vector<uint8_t> mask(n, 0), history_mask(n, 0);
+    std::vector<float> scores(n), placed(n);
     BlendScratch scratch;
     Progress bar(fmt::format("amazon-unisrec {} rows", label), rows.size(), ctx.progress);
     for (const EvalRow& row : rows) {
@@ -228,6 +302,14 @@ StatusOr<EvalReport> UnisrecProtocol::Run(const EvalContext& ctx) {
         final_blend.Combine(scratch, no_cold_weights, scores);
         (*out)["blend_no_cold_terms"].Add(RankOfTarget(scores, row.target, row.history, mask),
                                           row.cold);
+        if (use_cold_slots) {
+          for (int32_t item : row.history) history_mask[item] = 1;
+          PlaceColdItems(scores, scratch.z[final_blend.content_index()],
+                         final_blend.no_data_items(), history_mask, cold_slot_config, placed);
+          for (int32_t item : row.history) history_mask[item] = 0;
+          (*out)["blend_cold_slots"].Add(RankOfTarget(placed, row.target, row.history, mask),
+                                         row.cold);
+        }
       }
       bar.Add(1);
     }
@@ -247,7 +329,10 @@ StatusOr<EvalReport> UnisrecProtocol::Run(const EvalContext& ctx) {
     values["n_rows"] = static_cast<double>(m.recall10.count());
     report.ablations[name + "_valid"] = std::move(values);
   }
-  report.metrics = report.ablations["blend"];
+  const std::string engine =
+      use_cold_slots && report.ablations.count("blend_cold_slots") ? "blend_cold_slots" : "blend";
+  report.metrics = report.ablations[engine];
+  report.extra["engine"] = engine;
   report.extra["n_test_rows"] = test_rows.size();
   report.extra["n_valid_rows"] = valid_rows.size();
   report.extra["n_cold_items"] = num_cold;

@@ -29,10 +29,18 @@
 // simulated-cold rows within a small overall loss (cold_tolerance). The final
 // fit uses all training rows minus the cold items.
 //
-// Report: metrics = the blend on test; ablations "popularity" (count in the
-// training sequences, as protocol B), each source alone (its name), "blend",
-// "blend_no_cold_terms", and "<name>_valid" for each on the validation rows
-// (final fit). extra: the tuned weights and the pseudo-cold tuning quality.
+// Cold slots (options.cold_slots, the engine by default): rather than cold
+// terms added to every no-data item, the blend without cold terms ranks the
+// warm items and at most a few no-data items with a high content score are
+// interleaved at fixed positions (rec_cold_slots.h), tuned on the
+// simulated-cold validation rows within a small overall loss.
+//
+// Report: metrics = the engine on test ("blend_cold_slots", or "blend" without
+// cold slots); ablations "popularity" (count in the training sequences, as
+// protocol B), each source alone (its name), "blend" (additive cold terms),
+// "blend_no_cold_terms", "blend_cold_slots", and "<name>_valid" for each on
+// the validation rows (final fit). extra: the tuned weights, the cold slot
+// setting and the pseudo-cold tuning quality.
 //
 // Thread-safety: Run is not reentrant (one run at a time, as every protocol).
 #pragma once
@@ -67,6 +75,18 @@ struct UnisrecOptions {
   // settings whose overall validation recall+ndcg@10 stays within this relative
   // loss of the tuned blend (0 = pure overall tuning, which never shows cold items).
   double cold_tolerance = 0.03;
+  // The engine: the blend without cold terms plus cold slots (rec_cold_slots.h):
+  // the best no-data items by content score interleaved at fixed warm
+  // positions when their standardized content score reaches a threshold.
+  // Threshold and positions are chosen on the validation rows (the no-data
+  // candidates there are the simulated-cold items only, as in test all
+  // no-data items are cold): the best simulated-cold recall+ndcg@10 among the
+  // settings whose overall validation recall@10 + ndcg@10 + recall@50 stays
+  // within cold_slot_tolerance (relative) of no cold slot. false: the additive
+  // cold terms ("blend") are the engine.
+  bool cold_slots = true;
+  double cold_slot_tolerance = 0.01;
+  std::vector<float> cold_slot_thresholds = {0.f, 0.5f, 1.f, 1.5f, 2.f, 2.5f, 3.f, 3.5f, 4.f, 5.f, 6.f};
   // --- performance ---
   int pool_per_source = 150;  // tuning pool: the top items of each member per row
 };
