@@ -8,7 +8,11 @@
 //    searches and (item -> next distinct item) pairs from sessions into
 //    models/bert/<v>, which becomes models/bert/CURRENT (what lm.encoder = bert
 //    uses when lm.model is empty).
-// Later issues add recommenders and intent models as further subcommands.
+//  - recommender [--pipeline FILE]: every candidate source of the
+//    recommendation scenarios, fitted on the store's events, and the learned
+//    rankers (time split); saved as models/recommender/<v> (CURRENT), which
+//    `souk recommend` serves.
+// Later issues add intent models as further subcommands.
 #include <fmt/format.h>
 
 #include <chrono>
@@ -16,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/app_context.h"
+#include "app/rec_config.h"
 #include "app/search_config.h"
 #include "app/store_access.h"
 #include "common/file.h"
@@ -204,6 +209,64 @@ void RegisterCommand_train(CLI::App& app, AppContext& ctx) {
         }
         fmt::print("  saved to {}/models/ltr/{} (now CURRENT)\n", ctx.data_dir, version);
       }
+      return OkStatus();
+    }));
+  });
+
+  auto pipeline_file = std::make_shared<std::string>();
+  auto ground_truth = std::make_shared<std::string>();
+  auto* recommender = cmd->add_subcommand(
+      "recommender",
+      "the recommendation pipeline: candidate sources (popular, trending, co-occurrence, EASE, "
+      "content, FBT, buy-again, SASRec when built with libtorch) and the learned rankers");
+  AddCommonOptions(recommender, &ctx, true);
+  recommender->add_option("--pipeline", *pipeline_file,
+                          "pipeline configuration (.json or .toml) merged over the built-in scenarios");
+  recommender->add_option("--ground-truth", *ground_truth,
+                          "a generated store's ground_truth/future_purchases.csv: report recall@20 "
+                          "of `home` on the held-out purchases next to popularity");
+  recommender->callback([&ctx, pipeline_file, ground_truth] {
+    throw CLI::RuntimeError(Run(ctx, [&]() -> Status {
+      ASSIGN_OR_RETURN(auto store, OpenStore(ctx, false));
+      ASSIGN_OR_RETURN(TrainRecommenderResult r, TrainRecommender(ctx, *store, *pipeline_file));
+      if (!ground_truth->empty()) {
+        ASSIGN_OR_RETURN(auto registries, RecommendRegistries::Make());
+        ASSIGN_OR_RETURN(auto model, recommend::Recommender::Load(r.dir.string(), registries->deps()));
+        ASSIGN_OR_RETURN(r.report["held_out_purchases"], EvaluateFuturePurchases(*model, *ground_truth, 20));
+      }
+      if (ctx.json) {
+        fmt::print("{}\n", r.report.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+        return OkStatus();
+      }
+      const nlohmann::json& j = r.report;
+      fmt::print("recommender {} ({}) from {} items, {} users, {} interactions in {:.1f} s\n",
+                 r.version, j["pipeline"].get<std::string>(), j["items"].get<int64_t>(),
+                 j["users"].get<int64_t>(), j["interactions"].get<int64_t>(), j["seconds"].get<double>());
+      for (const auto& [id, sec] : j["sources"].items()) {
+        fmt::print("  source {:<14} fitted in {:.2f} s\n", id, sec.get<double>());
+      }
+      for (const auto& s : j["skipped_sources"]) {
+        fmt::print("  source {:<14} skipped: {}\n", s.value("id", ""), s.value("reason", ""));
+      }
+      for (const auto& [name, m] : j["rankers"].items()) {
+        if (m.contains("skipped")) {
+          fmt::print("  ranker {:<14} skipped: {}\n", name, m["skipped"].get<std::string>());
+        } else if (m.contains("ranker")) {
+          fmt::print("  ranker {:<14} {} users; {} NDCG@10 {:.4f} (fusion {:.4f}), recall@20 {:.4f} "
+                     "(fusion {:.4f})\n",
+                     name, m.value("train_users", 0), m.value("evaluated_on", ""),
+                     m["ranker"]["ndcg@10"].get<double>(), m["fusion"]["ndcg@10"].get<double>(),
+                     m["ranker"]["recall@20"].get<double>(), m["fusion"]["recall@20"].get<double>());
+        }
+      }
+      if (j.contains("held_out_purchases")) {
+        const auto& h = j["held_out_purchases"];
+        fmt::print("  held-out purchases of {} shoppers: recall@20 {:.4f} (popularity {:.4f}, x{:.2f})\n",
+                   h["users"].get<int64_t>(), h["recall"].get<double>(), h["recall_popular"].get<double>(),
+                   h["lift"].get<double>());
+      }
+      fmt::print("  saved to {} (now CURRENT); try `souk recommend --scenario home --user ID`\n",
+                 r.dir.string());
       return OkStatus();
     }));
   });

@@ -1,5 +1,6 @@
 #include "store/sqlite_store.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fmt/format.h>
 
@@ -905,6 +906,48 @@ StatusOr<int64_t> SqliteStore::MaxEventId() {
   RETURN_IF_ERROR(s.Prepare(db_, "SELECT COALESCE(MAX(id), 0) FROM events"));
   ASSIGN_OR_RETURN(bool row, s.Step());
   return row ? s.ColInt(0) : int64_t{0};
+}
+
+StatusOr<std::vector<RecentEvent>> Store::RecentEvents(const RecentEventsQuery&) {
+  return UnimplementedError("this store does not answer recent-event queries");
+}
+
+StatusOr<std::vector<RecentEvent>> SqliteStore::RecentEvents(const RecentEventsQuery& q) {
+  if (q.user_id.empty() && q.session_id.empty()) {
+    return InvalidArgumentError("a recent-events query needs a user id or a session id");
+  }
+  if (q.limit < 1) return InvalidArgumentError(fmt::format("recent-events limit must be >= 1, got {}", q.limit));
+  std::lock_guard<std::mutex> lock(mu_);
+  Stmt s;
+  const char* kSelect =
+      "SELECT COALESCE(i.ext_id, ''), e.type, e.ts, e.value, e.quantity, COALESCE(e.session, '')"
+      " FROM events e LEFT JOIN items i ON i.id = e.item_id";
+  if (!q.user_id.empty()) {
+    RETURN_IF_ERROR(s.Prepare(db_, (std::string(kSelect) +
+        " WHERE e.user_id = (SELECT id FROM users WHERE ext_id = ?1)"
+        " AND (?2 = '' OR e.session = ?2) ORDER BY e.ts DESC, e.id DESC LIMIT ?3").c_str()));
+  } else {
+    RETURN_IF_ERROR(s.Prepare(db_, (std::string(kSelect) +
+        " WHERE ?1 = '' AND e.session = ?2 ORDER BY e.ts DESC, e.id DESC LIMIT ?3").c_str()));
+  }
+  s.BindText(1, q.user_id);
+  s.BindText(2, q.session_id);
+  s.BindInt(3, q.limit);
+  std::vector<RecentEvent> out;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    RecentEvent e;
+    e.item_id = s.ColText(0);
+    e.type = static_cast<EventType>(s.ColInt(1));
+    e.timestamp_ms = s.ColInt(2);
+    e.value = s.ColOptDouble(3);
+    e.quantity = s.ColOptDouble(4);
+    e.session = s.ColText(5);
+    out.push_back(std::move(e));
+  }
+  std::reverse(out.begin(), out.end());
+  return out;
 }
 
 StatusOr<std::unique_ptr<Snapshot>> SqliteStore::OpenSnapshot() {

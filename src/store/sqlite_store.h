@@ -51,6 +51,7 @@ class SqliteStore final : public Store {
   Status DeferSecondaryIndexes() override;
   Status RestoreSecondaryIndexes() override;
   StatusOr<int64_t> MaxEventId() override;
+  StatusOr<std::vector<RecentEvent>> RecentEvents(const RecentEventsQuery& query) override;
 
   const std::string& path() const { return path_; }
 

@@ -297,5 +297,55 @@ TEST_F(SqliteStoreTest, RemoveEventsIsExplicit) {
   EXPECT_EQ(s->Stats()->events, 1);
 }
 
+TEST_F(SqliteStoreTest, RecentEventsOfAUserOrSession) {
+  auto s = OpenStore();
+  WriteBatch b;
+  b.items.push_back({MakeItem("A", "Kettle", 20)});
+  b.items.push_back({MakeItem("B", "Toaster", 30)});
+  for (int i = 0; i < 5; ++i) {
+    b.events.push_back(MakeEvent("u1", i % 2 ? "A" : "B", EventType::kView, 100 + i));
+  }
+  b.events.push_back(MakeEvent("u2", "A", EventType::kPurchase, 50));
+  Event search = MakeEvent("u1", "", EventType::kSearch, 90);
+  search.query = "kettle";
+  b.events.push_back(search);
+  Event other = MakeEvent("u1", "A", EventType::kAddToCart, 104);
+  other.session_id = "s-other";
+  other.quantity = 2;
+  b.events.push_back(other);
+  WriteResult r;
+  ASSERT_OK(s->Write(b, &r));
+  ASSERT_OK_AND_ASSIGN(auto last3, s->RecentEvents({.user_id = "u1", .limit = 3}));
+  ASSERT_EQ(last3.size(), 3u);
+  // Oldest first; equal timestamps keep the append order.
+  EXPECT_EQ(last3[0].timestamp_ms, 103);
+  EXPECT_EQ(last3[1].timestamp_ms, 104);
+  EXPECT_EQ(last3[1].type, EventType::kView);
+  EXPECT_EQ(last3[2].type, EventType::kAddToCart);
+  EXPECT_EQ(last3[2].item_id, "A");
+  EXPECT_EQ(*last3[2].quantity, 2);
+  EXPECT_EQ(last3[2].session, "s-other");
+  ASSERT_OK_AND_ASSIGN(auto all, s->RecentEvents({.user_id = "u1", .limit = 100}));
+  ASSERT_EQ(all.size(), 7u);
+  EXPECT_EQ(all[0].type, EventType::kSearch);
+  EXPECT_EQ(all[0].item_id, "");
+  ASSERT_OK_AND_ASSIGN(auto sess, s->RecentEvents({.session_id = "s-other"}));
+  ASSERT_EQ(sess.size(), 1u);
+  ASSERT_OK_AND_ASSIGN(auto both, s->RecentEvents({.user_id = "u1", .session_id = "s-u1", .limit = 100}));
+  EXPECT_EQ(both.size(), 6u);
+  ASSERT_OK_AND_ASSIGN(auto none, s->RecentEvents({.user_id = "nobody"}));
+  EXPECT_TRUE(none.empty());
+  EXPECT_EQ(s->RecentEvents({}).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(s->RecentEvents({.user_id = "u1", .limit = 0}).status().code(), StatusCode::kInvalidArgument);
+  // A new event is visible to the next query.
+  WriteBatch more;
+  more.events.push_back(MakeEvent("u1", "B", EventType::kPurchase, 200));
+  ASSERT_OK(s->Write(more, &r));
+  ASSERT_OK_AND_ASSIGN(auto latest, s->RecentEvents({.user_id = "u1", .limit = 1}));
+  ASSERT_EQ(latest.size(), 1u);
+  EXPECT_EQ(latest[0].item_id, "B");
+  EXPECT_EQ(latest[0].type, EventType::kPurchase);
+}
+
 }  // namespace
 }  // namespace souk::store

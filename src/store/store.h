@@ -116,6 +116,22 @@ struct EventFilter {
   bool exact_duplicates = false;       // keep only the first of identical events
 };
 
+// The latest events of one shopper or session (live recommendations read them
+// at request time, so a new event counts without retraining).
+struct RecentEventsQuery {
+  std::string user_id;       // external user id ("" = any user: session_id is then required)
+  std::string session_id;    // only this session ("" = every session of the user)
+  int64_t limit = 200;       // the newest `limit` events are returned (>= 1)
+};
+
+struct RecentEvent {
+  std::string item_id;       // external item id ("" for events without an item, e.g. searches)
+  EventType type = EventType::kView;
+  int64_t timestamp_ms = 0;
+  std::optional<double> value, quantity;
+  std::string session;
+};
+
 // A consistent, read-only view of the store at one moment (a read transaction).
 // `watermark()` is the largest event id visible, so a training job can record
 // exactly which data it saw and later continue from there.
@@ -166,6 +182,13 @@ class Store {
   virtual Status RestoreSecondaryIndexes() = 0;
   // Largest event id (a cheap upper bound of the event count).
   virtual StatusOr<int64_t> MaxEventId() = 0;
+
+  // The newest query.limit events of a user and/or session, returned oldest
+  // first (by timestamp, then append order). An unknown user or session gives an
+  // empty list. InvalidArgument when neither is given or limit < 1. Cost: a
+  // range scan of the events_user_ts index for a user; a session alone scans
+  // the events table. Default: Unimplemented.
+  virtual StatusOr<std::vector<RecentEvent>> RecentEvents(const RecentEventsQuery& query);
 };
 
 }  // namespace souk::store
