@@ -13,15 +13,6 @@
 
 namespace souk::eval {
 
-uint64_t Fnv1a64(std::string_view data) {
-  uint64_t hash = 0xcbf29ce484222325ULL;
-  for (unsigned char c : data) {
-    hash ^= c;
-    hash *= 0x100000001b3ULL;
-  }
-  return hash;
-}
-
 bool IsColdItemToken(std::string_view item_id_token) { return Fnv1a64(item_id_token) % 10 == 0; }
 
 bool IsColdItem(int64_t item_id) { return IsColdItemToken(std::to_string(item_id)); }

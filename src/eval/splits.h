@@ -17,13 +17,13 @@
 #include <string_view>
 #include <vector>
 
+#include "common/hash.h"
 #include "common/status.h"
 
 namespace souk::eval {
 
-// 64-bit FNV-1a of the bytes of `data` (offset basis 0xcbf29ce484222325,
-// prime 0x100000001b3).
-uint64_t Fnv1a64(std::string_view data);
+// 64-bit FNV-1a of the bytes of `data` (common/hash.h).
+using ::souk::Fnv1a64;
 
 // EVAL.md C: an item is cold when Fnv1a64(decimal id string, no sign or leading
 // zeros for non-negative ids, e.g. "1234") % 10 == 0. The string form is the one

@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "common/hash.h"
 #include "common/thread_pool.h"
 
 namespace souk::lm {
@@ -124,15 +125,6 @@ void ForEachNgram(std::string_view word, int minn, int maxn, Fn&& fn) {
   }
 }
 
-uint64_t Fnv1a64(uint64_t h, const void* data, size_t n) {
-  const auto* p = static_cast<const unsigned char*>(data);
-  for (size_t i = 0; i < n; ++i) {
-    h ^= p[i];
-    h *= 0x100000001B3ull;
-  }
-  return h;
-}
-constexpr uint64_t kFnv64Offset = 0xCBF29CE484222325ull;
 
 std::string Hex64(uint64_t v) { return fmt::format("{:016x}", v); }
 
@@ -224,7 +216,7 @@ class SubwordEncoder::WeightSink {
 
  private:
   std::ofstream* out_;
-  uint64_t hash_ = kFnv64Offset;
+  uint64_t hash_ = kFnv1a64Offset;
 };
 
 // ---------------------------------------------------------------- n-grams
@@ -964,7 +956,7 @@ StatusOr<std::unique_ptr<SubwordEncoder>> SubwordEncoder::Load(const std::string
 
   std::unique_ptr<SubwordEncoder> enc(new SubwordEncoder());
   // vocab.bin
-  HashingReader vocab(fs::path(dir) / vocab_file, kFnv64Offset);
+  HashingReader vocab(fs::path(dir) / vocab_file, kFnv1a64Offset);
   RETURN_IF_ERROR(vocab.Open());
   char magic[8];
   RETURN_IF_ERROR(vocab.Read(magic, sizeof(magic), "the magic"));

@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "common/file.h"
+#include "common/hash.h"
 
 namespace souk::recommend::internal {
 namespace {
@@ -27,13 +28,10 @@ constexpr uint32_t TypeCode() {
   return 0;
 }
 
-uint64_t Fnv1a64(const char* data, size_t n, uint64_t h = 1469598103934665603ull) {
-  for (size_t i = 0; i < n; ++i) {
-    h ^= static_cast<unsigned char>(data[i]);
-    h *= 1099511628211ull;
-  }
-  return h;
-}
+// Seed of the array checksums (FNV-1a 64 continued from this value). Part of
+// the on-disk format of the .bin arrays: do not change.
+constexpr uint64_t kChecksumSeed = 1469598103934665603ull;
+uint64_t Checksum(const void* data, size_t n) { return Fnv1a64(kChecksumSeed, data, n); }
 
 std::string JsonTypeName(const nlohmann::json& v) { return v.dump(); }
 
@@ -56,7 +54,7 @@ Status WriteArray(const std::string& path, std::span<const T> values) {
     const char* bytes = reinterpret_cast<const char*>(values.data());
     const size_t n = values.size() * sizeof(T);
     f.write(bytes, static_cast<std::streamsize>(n));
-    const uint64_t hash = Fnv1a64(bytes, n);
+    const uint64_t hash = Checksum(bytes, n);
     f.write(reinterpret_cast<const char*>(&hash), 8);
     f.flush();
     if (!f) return UnavailableError(fmt::format("write failed: {}", tmp));
@@ -93,7 +91,7 @@ StatusOr<std::vector<T>> ReadArray(const std::string& path) {
   const char* payload = bytes.data() + kHeaderBytes;
   uint64_t stored = 0;
   std::memcpy(&stored, payload + count * sizeof(T), 8);
-  if (stored != Fnv1a64(payload, count * sizeof(T))) {
+  if (stored != Checksum(payload, count * sizeof(T))) {
     return DataLossError(fmt::format("{}: checksum mismatch (corrupt file)", path));
   }
   std::vector<T> out(count);
