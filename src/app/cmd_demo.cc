@@ -13,6 +13,8 @@
 #include "common/clock.h"
 #include "ingest/generator.h"
 #include "ingest/quality.h"
+#include "app/intent_config.h"
+#include "app/rec_config.h"
 #include "app/search_config.h"
 #include "search/store_search.h"
 
@@ -125,13 +127,72 @@ std::vector<DemoStage> DemoStages(int64_t items, int64_t users, int days) {
     st.report["search"] = shown;
     return OkStatus();
   }});
+  stages.push_back({"intent", "Learning purchase intent from the sessions (session, item, customer models)", [](DemoState& st) -> Status {
+    ASSIGN_OR_RETURN(nlohmann::json j, TrainIntentModels(*st.ctx, *st.store));
+    for (const auto& [name, m] : j["models"].items()) {
+      if (m.contains("skipped")) {
+        fmt::print("  {:<9} skipped: {}\n", name, m["skipped"].get<std::string>());
+      } else {
+        fmt::print("  {:<9} {} rows, out-of-fold ROC-AUC {:.3f}, calibration error {:.3f}\n", name,
+                   m["rows"].get<int64_t>(), m["oof_roc_auc"].get<double>(), m["oof_ece"].get<double>());
+      }
+    }
+    st.report["intent"] = j;
+    return OkStatus();
+  }});
+  stages.push_back({"recommend", "Recommending (candidate sources, a learned ranker with the intent score, reasons)", [](DemoState& st) -> Status {
+    ASSIGN_OR_RETURN(TrainRecommenderResult r, TrainRecommender(*st.ctx, *st.store, ""));
+    ASSIGN_OR_RETURN(auto registries, RecommendRegistries::Make(st.ctx->data_dir));
+    ASSIGN_OR_RETURN(auto model, recommend::Recommender::Load(r.dir.string(), registries->deps()));
+    const std::string truth =
+        (std::filesystem::path(st.generated.out_dir) / "ground_truth" / "future_purchases.csv").string();
+    ASSIGN_OR_RETURN(nlohmann::json held, EvaluateFuturePurchases(*model, truth, 20));
+    fmt::print("  held-out purchases of {} shoppers: recall@20 {:.3f} (most popular items {:.3f})\n",
+               held["users"].get<int64_t>(), held["recall"].get<double>(),
+               held["recall_popular"].get<double>());
+    // One shopper: intent now, and the home page with reasons.
+    const recommend::InteractionData& data = model->data();
+    // A shopper with a long history, preferably one whose latest event is an add-to-cart.
+    int32_t user = -1;
+    for (int32_t u = 0; u < data.num_users(); ++u) {
+      const auto h = data.UserHistory(u);
+      if (h.size() < 8) continue;
+      if (user < 0) user = u;
+      if (h.back().type == store::EventType::kAddToCart) {
+        user = u;
+        break;
+      }
+    }
+    if (user >= 0) {
+      LiveRequestArgs a;
+      a.scenario = "home";
+      a.user = data.user_id(user);
+      a.n = 5;
+      std::vector<std::string> notes;
+      ASSIGN_OR_RETURN(recommend::RecommendRequest req, BuildLiveRequest(*st.store, *model, a, &notes));
+      ASSIGN_OR_RETURN(recommend::RecommendResult res, model->Recommend(req, {}));
+      std::string level;
+      if (registries->intent() && std::isfinite(res.intent)) {
+        level = IntentLevel(*registries->intent(), res.intent);
+        ApplyIntentSwitch(*model, req, level, recommend::ReasonLanguage::kEnglish, &res);
+        fmt::print("  shopper {}: session purchase intent {:.2f} ({})\n", a.user, res.intent, level);
+      }
+      for (const auto& it : res.items) {
+        fmt::print("      {}  {}  -- {}\n", it.external_id, it.title, it.reason_text);
+      }
+      fmt::print("  (souk recommend --user {} --explain, souk intent --user {} --data-dir {})\n", a.user,
+                 a.user, st.ctx->data_dir);
+    }
+    st.report["recommend"] = {{"train", r.report}, {"held_out_purchases", held}};
+    return OkStatus();
+  }});
   return stages;
 }
 
 }  // namespace
 
 void RegisterCommand_demo(CLI::App& app, AppContext& ctx) {
-  auto* cmd = app.add_subcommand("demo", "generate a bilingual demo store, import it, check its quality, index it, learn to rank, search");
+  auto* cmd = app.add_subcommand("demo", "generate a bilingual demo store, import it, check its quality, index it, learn to rank, search, learn purchase intent, recommend");
   AddCommonOptions(cmd, &ctx, true);
   auto items = std::make_shared<int64_t>(5000);
   auto users = std::make_shared<int64_t>(2000);

@@ -48,6 +48,7 @@ void AddTaskFlags(CLI::App* cmd, const std::string& task, eval::EvalInputs* in) 
   } else if (task == eval::kTaskIntent) {
     cmd->add_option("--events", in->events, "event CSV (rees46)");
     cmd->add_option("--data", in->data, "tabular CSV (online-shoppers)");
+    cmd->add_option("--dir", in->dir, "a `souk generate` output folder (synthetic)");
   } else if (task == eval::kTaskNer) {
     cmd->add_option("--train", in->train, "BIEOS training file");
     cmd->add_option("--dev", in->dev, "BIEOS development file (model selection)");

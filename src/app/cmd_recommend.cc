@@ -6,7 +6,10 @@
 //
 // Scenarios: home (user), similar (--item), fbt (--item: the product or the
 // cart), next (--session or --user: the live session), buy-again (user),
-// trending. Unknown users get trending items (with a note); an unknown item is
+// trending. With trained intent models (`souk train intent`) the session's
+// purchase intent is a ranker feature and switches home / next: high intent
+// puts the cart and its complements first, low intent adds trending items
+// (--no-intent-switch keeps the ranked list). Unknown users get trending items (with a note); an unknown item is
 // an error for similar / fbt when no --item is known, and a note otherwise.
 #include <fmt/format.h>
 
@@ -25,6 +28,7 @@ struct RecommendArgs {
   LiveRequestArgs request;
   std::string lang = "en";
   bool explain = false;
+  bool no_intent_switch = false;
 };
 
 void PrintReadable(const recommend::RecommendResult& r, const std::string& version, double ms,
@@ -54,7 +58,7 @@ Status RunRecommend(AppContext& ctx, const RecommendArgs& args) {
   if (args.request.n <= 0) {
     return InvalidArgumentError(fmt::format("--n must be at least 1, got {}", args.request.n));
   }
-  ASSIGN_OR_RETURN(auto registries, RecommendRegistries::Make());
+  ASSIGN_OR_RETURN(auto registries, RecommendRegistries::Make(ctx.data_dir));
   std::string version;
   ASSIGN_OR_RETURN(auto model, recommend::LoadCurrentRecommender(
                                    RecommenderModelsDir(ctx.data_dir).string(), registries->deps(), &version));
@@ -70,6 +74,11 @@ Status RunRecommend(AppContext& ctx, const RecommendArgs& args) {
   ASSIGN_OR_RETURN(recommend::RecommendRequest req, BuildLiveRequest(*store, *model, args.request, &notes));
   ASSIGN_OR_RETURN(recommend::RecommendResult r,
                    model->Recommend(req, {.explain = args.explain, .lang = lang}));
+  std::string intent_level;
+  if (registries->intent() != nullptr && std::isfinite(r.intent)) {
+    intent_level = IntentLevel(*registries->intent(), r.intent);
+    if (!args.no_intent_switch) ApplyIntentSwitch(*model, req, intent_level, lang, &r);
+  }
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   // Say once why a shopper gets trending items.
   bool said_unknown = false;
@@ -81,10 +90,14 @@ Status RunRecommend(AppContext& ctx, const RecommendArgs& args) {
   if (ctx.json) {
     nlohmann::json j = RecommendResultToJson(r, args.explain);
     j["model"] = version;
+    if (!intent_level.empty()) j["intent_level"] = intent_level;
     j["took_ms"] = ms;
     if (!args.request.user.empty()) j["user"] = args.request.user;
     fmt::print("{}\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   } else {
+    if (!intent_level.empty()) {
+      fmt::print("session purchase intent {:.3f} ({})\n", r.intent, intent_level);
+    }
     PrintReadable(r, version, ms, args.explain);
   }
   return OkStatus();
@@ -107,6 +120,8 @@ void RegisterCommand_recommend(CLI::App& app, AppContext& ctx) {
   cmd->add_option("--n", args->request.n, "how many items")->capture_default_str();
   cmd->add_option("--lang", args->lang, "language of the reasons: en or zh")->capture_default_str();
   cmd->add_flag("--explain", args->explain, "show the sources, features and ranker contributions");
+  cmd->add_flag("--no-intent-switch", args->no_intent_switch,
+                "keep the list as the scenario ranked it (no cart-first / exploration switch)");
   cmd->callback([&ctx, args] {
     throw CLI::RuntimeError(Run(ctx, [&] { return RunRecommend(ctx, *args); }));
   });

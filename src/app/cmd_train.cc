@@ -12,7 +12,8 @@
 //    recommendation scenarios, fitted on the store's events, and the learned
 //    rankers (time split); saved as models/recommender/<v> (CURRENT), which
 //    `souk recommend` serves.
-// Later issues add intent models as further subcommands.
+//  - intent: the purchase-intent models (session, item, customer), calibrated;
+//    saved as models/intent/<v> (CURRENT), which `souk intent` serves.
 #include <fmt/format.h>
 
 #include <chrono>
@@ -20,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/app_context.h"
+#include "app/intent_config.h"
 #include "app/rec_config.h"
 #include "app/search_config.h"
 #include "app/store_access.h"
@@ -230,7 +232,7 @@ void RegisterCommand_train(CLI::App& app, AppContext& ctx) {
       ASSIGN_OR_RETURN(auto store, OpenStore(ctx, false));
       ASSIGN_OR_RETURN(TrainRecommenderResult r, TrainRecommender(ctx, *store, *pipeline_file));
       if (!ground_truth->empty()) {
-        ASSIGN_OR_RETURN(auto registries, RecommendRegistries::Make());
+        ASSIGN_OR_RETURN(auto registries, RecommendRegistries::Make(ctx.data_dir));
         ASSIGN_OR_RETURN(auto model, recommend::Recommender::Load(r.dir.string(), registries->deps()));
         ASSIGN_OR_RETURN(r.report["held_out_purchases"], EvaluateFuturePurchases(*model, *ground_truth, 20));
       }
@@ -267,6 +269,38 @@ void RegisterCommand_train(CLI::App& app, AppContext& ctx) {
       }
       fmt::print("  saved to {} (now CURRENT); try `souk recommend --scenario home --user ID`\n",
                  r.dir.string());
+      return OkStatus();
+    }));
+  });
+
+  auto* intent = cmd->add_subcommand(
+      "intent",
+      "purchase-intent models: session (P(the session ends with a purchase)), item (P(a viewed "
+      "item is bought in the session)) and customer (P(buys in the next 30 days)), calibrated");
+  AddCommonOptions(intent, &ctx, true);
+  intent->callback([&ctx] {
+    throw CLI::RuntimeError(Run(ctx, [&]() -> Status {
+      ASSIGN_OR_RETURN(auto store, OpenStore(ctx, false));
+      ASSIGN_OR_RETURN(nlohmann::json j, TrainIntentModels(ctx, *store));
+      if (ctx.json) {
+        fmt::print("{}\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+        return OkStatus();
+      }
+      fmt::print("intent models {} from {} sessions (base rate {:.3f}) in {:.1f} s\n",
+                 j["version"].get<std::string>(), j["sessions"].get<int64_t>(),
+                 j["base_rate"].get<double>(), j["seconds"].get<double>());
+      for (const auto& [name, m] : j["models"].items()) {
+        if (m.contains("skipped")) {
+          fmt::print("  {:<9} skipped: {}\n", name, m["skipped"].get<std::string>());
+        } else {
+          fmt::print("  {:<9} {} rows ({} positive), out-of-fold ROC-AUC {:.4f}, ECE {:.4f}, {} rounds\n",
+                     name, m["rows"].get<int64_t>(), m["positives"].get<double>(),
+                     m["oof_roc_auc"].get<double>(), m["oof_ece"].get<double>(),
+                     m["rounds"].get<int>());
+        }
+      }
+      fmt::print("  saved to {} (now CURRENT); try `souk intent --user ID`\n",
+                 j["dir"].get<std::string>());
       return OkStatus();
     }));
   });

@@ -62,10 +62,16 @@ fs::path RecommenderModelsDir(const std::string& data_dir) {
   return fs::path(data_dir) / "models" / "recommender";
 }
 
-StatusOr<std::unique_ptr<RecommendRegistries>> RecommendRegistries::Make() {
+StatusOr<std::unique_ptr<RecommendRegistries>> RecommendRegistries::Make(const std::string& data_dir) {
   std::unique_ptr<RecommendRegistries> r(new RecommendRegistries());
   RETURN_IF_ERROR(rec::RegisterAllSources(r->sources_));
   RETURN_IF_ERROR(rec::RegisterBuiltinRerankers(r->rerankers_));
+  if (!data_dir.empty() && std::filesystem::exists(IntentModelsDir(data_dir) / "CURRENT")) {
+    auto models = LoadCurrentIntentModels(data_dir);
+    if (!models.ok()) return models.status().WithContext("intent models");
+    r->intent_ = std::shared_ptr<const IntentModels>(std::move(*models));
+    r->intent_fn_ = MakeIntentFn(r->intent_);
+  }
   return r;
 }
 
@@ -98,7 +104,7 @@ StatusOr<TrainRecommenderResult> TrainRecommender(const AppContext& ctx, store::
                                                   const std::string& pipeline_file) {
   const auto t0 = std::chrono::steady_clock::now();
   ASSIGN_OR_RETURN(rec::PipelineConfig pipeline, PipelineConfigFrom(ctx.config, pipeline_file));
-  ASSIGN_OR_RETURN(auto registries, RecommendRegistries::Make());
+  ASSIGN_OR_RETURN(auto registries, RecommendRegistries::Make(ctx.data_dir));
   ASSIGN_OR_RETURN(auto snap, store.OpenSnapshot());
   const ProgressOptions po = ctx.MakeProgressOptions();
   ASSIGN_OR_RETURN(rec::InteractionData loaded, rec::LoadInteractionData(*snap, {}, &po));
@@ -217,7 +223,97 @@ json RecommendResultToJson(const rec::RecommendResult& r, bool explain) {
   }
   return {{"scenario", r.scenario}, {"pipeline", r.pipeline}, {"cold_start", r.cold_start},
           {"ranked", r.ranked},     {"candidates", r.candidates}, {"notes", r.notes},
+          {"intent", std::isfinite(r.intent) ? json(r.intent) : json(nullptr)},
           {"items", items}};
+}
+
+void ApplyIntentSwitch(const rec::Recommender& model, const rec::RecommendRequest& req,
+                       const std::string& level, rec::ReasonLanguage lang,
+                       rec::RecommendResult* result) {
+  if (result->scenario != "home" && result->scenario != "next") return;
+  const bool zh = lang == rec::ReasonLanguage::kChinese;
+  const rec::InteractionData& data = model.data();
+  std::unordered_set<int32_t> shown;
+  for (const auto& it : result->items) shown.insert(it.item);
+  auto make_item = [&](int32_t item, double score, const std::string& kind,
+                       const std::string& text) {
+    rec::RecommendedItem it;
+    it.item = item;
+    it.external_id = data.item(item).external_id;
+    it.title = data.item(item).title;
+    it.score = score;
+    it.reason.source = "intent";
+    it.reason.kind = kind;
+    it.reason_text = text;
+    it.reasons = {text};
+    return it;
+  };
+  const size_t n = static_cast<size_t>(std::max(1, req.n));
+  if (level == "high") {
+    // Cart items since the last purchase, not removed, newest first.
+    std::vector<int32_t> cart;
+    for (const rec::HistoryEvent& e : req.history) {
+      if (e.type == store::EventType::kPurchase) cart.clear();
+      if (e.type == store::EventType::kAddToCart) {
+        std::erase(cart, e.item);
+        cart.push_back(e.item);
+      }
+      if (e.type == store::EventType::kRemoveFromCart) std::erase(cart, e.item);
+    }
+    std::reverse(cart.begin(), cart.end());
+    std::vector<rec::RecommendedItem> front;
+    const double top = result->items.empty() ? 1.0 : result->items.front().score + 1.0;
+    for (int32_t item : cart) {
+      if (item < 0 || item >= data.num_items()) continue;
+      front.push_back(make_item(item, top, "cart_reminder", zh ? "还在你的购物车里" : "still in your cart"));
+    }
+    if (!cart.empty() && model.config().scenarios.count("fbt")) {
+      rec::RecommendRequest fbt = req;
+      fbt.scenario = "fbt";
+      fbt.items = cart;
+      fbt.n = static_cast<int>(n);
+      auto r = model.Recommend(fbt, {.explain = false, .lang = lang});
+      if (r.ok()) {
+        for (auto& it : r->items) {
+          if (front.size() >= n) break;
+          if (std::find(cart.begin(), cart.end(), it.item) != cart.end()) continue;
+          front.push_back(std::move(it));
+        }
+      }
+    }
+    if (front.empty()) return;
+    std::unordered_set<int32_t> taken;
+    for (const auto& it : front) taken.insert(it.item);
+    for (auto& it : result->items) {
+      if (!taken.count(it.item)) front.push_back(std::move(it));
+    }
+    if (front.size() > n) front.resize(n);
+    result->items = std::move(front);
+    result->notes.push_back(zh ? "购买意向高：优先展示购物车商品和搭配商品"
+                               : "high purchase intent: cart items and their complements first");
+  } else if (level == "low" && model.config().scenarios.count("trending")) {
+    rec::RecommendRequest tr = req;
+    tr.scenario = "trending";
+    tr.n = static_cast<int>(n);
+    auto r = model.Recommend(tr, {.explain = false, .lang = lang});
+    if (!r.ok()) return;
+    const size_t keep = n - n / 3;
+    if (result->items.size() > keep) result->items.resize(keep);
+    size_t added = 0;
+    for (auto& it : r->items) {
+      if (result->items.size() >= n) break;
+      if (shown.count(it.item) && std::any_of(result->items.begin(), result->items.end(),
+                                              [&](const auto& x) { return x.item == it.item; })) {
+        continue;
+      }
+      result->items.push_back(std::move(it));
+      ++added;
+    }
+    if (added > 0) {
+      result->notes.push_back(zh ? "购买意向低：加入热门商品以供探索"
+                                 : "low purchase intent: trending items added for exploration");
+    }
+  }
 }
 
 StatusOr<json> EvaluateFuturePurchases(const rec::Recommender& model, const std::string& csv, int n,

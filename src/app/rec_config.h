@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/app_context.h"
+#include "app/intent_config.h"
 #include "common/config.h"
 #include "recommend/recommender.h"
 #include "store/store.h"
@@ -26,18 +27,26 @@ namespace souk::app {
 // <data_dir>/models/recommender
 std::filesystem::path RecommenderModelsDir(const std::string& data_dir);
 
-// The registries (sources built into this binary, builtin rerankers). Not
-// movable: deps() points into it.
+// The registries (sources built into this binary, builtin rerankers) and, when
+// `data_dir` has trained intent models (models/intent/CURRENT), the intent
+// function that fills the rankers' `intent` feature. Not movable: deps()
+// points into it.
 class RecommendRegistries {
  public:
-  static StatusOr<std::unique_ptr<RecommendRegistries>> Make();
-  recommend::RecommenderDeps deps() const { return {&sources_, &rerankers_, nullptr}; }
+  static StatusOr<std::unique_ptr<RecommendRegistries>> Make(const std::string& data_dir = "");
+  recommend::RecommenderDeps deps() const {
+    return {&sources_, &rerankers_, nullptr, intent_fn_};
+  }
   const recommend::SourceRegistry& sources() const { return sources_; }
+  // The intent models in use (null when none).
+  const IntentModels* intent() const { return intent_.get(); }
 
  private:
   RecommendRegistries() = default;
   recommend::SourceRegistry sources_;
   recommend::RerankerRegistry rerankers_;
+  std::shared_ptr<const IntentModels> intent_;
+  recommend::IntentFn intent_fn_;
 };
 
 // The pipeline configuration: the built-in defaults, then the file named by the
@@ -79,6 +88,18 @@ StatusOr<recommend::RecommendRequest> BuildLiveRequest(store::Store& store,
                                                        const recommend::Recommender& rec,
                                                        const LiveRequestArgs& args,
                                                        std::vector<std::string>* notes);
+
+// The intent switch of the home and next scenarios, given the session's intent
+// level (IntentLevel of result->intent):
+//  - high: the session's cart items not bought yet go first ("still in your
+//    cart"), then complements of the cart (the fbt scenario), then the rest;
+//  - low: exploration -- the last third of the list is replaced by trending
+//    items not shown yet ("trending now");
+//  - medium / unknown / other scenarios: unchanged.
+// Adds a note naming the switch. Never fails: a scenario the model lacks is skipped.
+void ApplyIntentSwitch(const recommend::Recommender& rec, const recommend::RecommendRequest& req,
+                       const std::string& level, recommend::ReasonLanguage lang,
+                       recommend::RecommendResult* result);
 
 // The JSON form of a result (the `souk recommend --json` contract):
 // {"scenario", "pipeline", "cold_start", "ranked", "candidates", "notes",

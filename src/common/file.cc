@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <fstream>
+#include <iterator>
 
 namespace souk {
 
@@ -24,6 +25,18 @@ Status WriteFileAtomically(const std::filesystem::path& path, std::string_view d
   std::filesystem::rename(tmp, path, ec);
   if (ec) return UnavailableError(fmt::format("cannot rename {}: {}", tmp.string(), ec.message()));
   return OkStatus();
+}
+
+StatusOr<std::string> ReadFileToString(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    return NotFoundError(fmt::format("{}: not found", path.string()));
+  }
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return UnavailableError(fmt::format("cannot read {}", path.string()));
+  std::string data((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  if (f.bad()) return UnavailableError(fmt::format("read failed: {}", path.string()));
+  return data;
 }
 
 }  // namespace souk

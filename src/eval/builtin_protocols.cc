@@ -3,6 +3,9 @@
 #include <memory>
 
 #include "eval/ner_protocol.h"
+#if SOUK_HAVE_INTENT
+#include "eval/intent_protocols.h"
+#endif
 #include "eval/rec_protocols.h"
 #if SOUK_HAVE_SEQ_MODELS
 #include "eval/seq_models.h"
@@ -34,10 +37,15 @@ Status RegisterBuiltinProtocols(ProtocolRegistry& registry) {
   RETURN_IF_ERROR(recommend::RegisterSasRecSource(*sources));
 #endif
   RETURN_IF_ERROR(AddRecProtocols(registry, std::move(sources)));
+  // D: purchase intent (rees46, online-shoppers, synthetic) with the rank/ intent models.
+#if SOUK_HAVE_INTENT
+  RETURN_IF_ERROR(AddIntentProtocols(registry));
+#else
   RETURN_IF_ERROR(
       registry.DeclarePlanned(kTaskIntent, "rees46", "issue #6, Purchase intent; EVAL.md D"));
   RETURN_IF_ERROR(registry.DeclarePlanned(kTaskIntent, "online-shoppers",
                                           "issue #6, Purchase intent; EVAL.md D"));
+#endif
   // E: Chinese attribute extraction with the search/ entity tagger.
   RETURN_IF_ERROR(registry.Register(std::make_unique<NerProtocol>()));
   return OkStatus();

@@ -18,13 +18,11 @@ TEST(BuiltinProtocolsTest, EveryEvalMdProtocolIsKnown) {
     ASSERT_OK(p.status());
     EXPECT_EQ((*p)->Task(), task);
   }
-  // Protocols of later issues are declared: asking for one says where it comes from.
-  for (const auto& [task, name] : std::vector<std::pair<std::string, std::string>>{
-           {"intent", "rees46"},
-           {"intent", "online-shoppers"}}) {
-    auto p = registry.Find(task, name);
-    EXPECT_EQ(p.status().code(), StatusCode::kUnimplemented) << task << " " << name;
-    EXPECT_NE(p.status().message().find("not available in this build yet"), std::string::npos);
+  // Every protocol of EVAL.md D is implemented.
+  for (const char* name : {"rees46", "online-shoppers", "synthetic"}) {
+    auto p = registry.Find("intent", name);
+    ASSERT_OK(p.status()) << name;
+    EXPECT_EQ((*p)->Task(), "intent");
   }
   EXPECT_EQ(registry.DefaultProtocol("ner"), "cn-ner");
   EXPECT_EQ(registry.DefaultProtocol("search"), "homedepot");

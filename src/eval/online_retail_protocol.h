@@ -46,6 +46,7 @@
 #include "eval/rec_blend.h"
 #include "eval/rec_data.h"
 #include "eval/rec_retail_ranker.h"
+#include "rank/logistic_regression.h"
 #include "recommend/candidate_source.h"
 
 namespace souk::eval {
@@ -69,30 +70,8 @@ std::vector<float> RfmColumns(const CustomerFeatures& f);
 std::vector<int> BuysInWindow(const RetailLog& log, std::span<const int32_t> customers,
                               int64_t from_s, int64_t to_s);
 
-// L2-regularized logistic regression fitted by Newton's method (IRLS) on
-// standardized features; small dense problems only (cols <= ~50).
-class LogisticRegression {
- public:
-  struct Options {
-    double l2 = 1.0;      // penalty on the (standardized) weights, not the bias
-    int iterations = 50;  // Newton steps (stops earlier when converged)
-  };
-  // x: rows * cols row-major, labels 0/1. Errors: InvalidArgument for shapes,
-  // non-finite values, or labels not 0/1.
-  Status Fit(std::span<const float> x, std::span<const int> labels, size_t cols,
-             const Options& options);
-  Status Fit(std::span<const float> x, std::span<const int> labels, size_t cols) {
-    return Fit(x, labels, cols, Options{});
-  }
-  // P(y = 1 | row); row has cols() values.
-  double Predict(std::span<const float> row) const;
-  size_t cols() const { return mean_.size(); }
-  // Weights on the standardized features, then the bias.
-  std::vector<double> coefficients() const;
-
- private:
-  std::vector<double> mean_, scale_, w_;  // w_: cols weights + bias
-};
+// The logistic baseline (moved to rank/; kept here under its old name).
+using rank::LogisticRegression;
 
 struct OnlineRetailOptions {
   // --- behavior ---

@@ -1,7 +1,7 @@
 # Recommendation protocols C (amazon-unisrec) and F (online-retail) of EVAL.md:
 # readers, set metrics, the source blend, the two protocols (souk_eval_rec).
 set(_souk_eval_rec_deps
-  souk_eval souk_recommend_core souk_lm_base souk_rank souk_ingest_readers
+  souk_eval souk_recommend_core souk_lm_base souk_rank souk_rank_intent souk_ingest_readers
   nlohmann_json::nlohmann_json fmt::fmt)
 if(TARGET souk_recommend_sources)
   list(APPEND _souk_eval_rec_deps souk_recommend_sources)

@@ -790,34 +790,7 @@ TEST(RetailProtocolTest, FlagErrorsNameTheFlag) {
       << r.status().message();
 }
 
-TEST(LogisticRegressionTest, FitsTheOptimumOfThePenalizedLikelihood) {
-  // y = 1 mostly for large x0; x1 is noise.
-  std::vector<float> x;
-  std::vector<int> y;
-  for (int i = 0; i < 200; ++i) {
-    const float a = static_cast<float>(i % 20) - 10.f;
-    const float b = static_cast<float>((i * 7) % 13);
-    x.insert(x.end(), {a, b});
-    y.push_back((a + ((i * 5) % 7) - 3 > 0) ? 1 : 0);
-  }
-  LogisticRegression lr;
-  ASSERT_OK(lr.Fit(x, y, 2, {.l2 = 0.5, .iterations = 100}));
-  // Stationarity: the bias is unpenalized, so mean(p) == mean(y).
-  double sum_p = 0, sum_y = 0;
-  for (size_t r = 0; r < y.size(); ++r) {
-    sum_p += lr.Predict(std::span<const float>(x.data() + 2 * r, 2));
-    sum_y += y[r];
-  }
-  EXPECT_NEAR(sum_p, sum_y, 1e-6);
-  EXPECT_GT(lr.Predict(std::vector<float>{8.f, 5.f}), 0.9);
-  EXPECT_LT(lr.Predict(std::vector<float>{-8.f, 5.f}), 0.1);
-  const auto w = lr.coefficients();
-  EXPECT_GT(std::abs(w[0]), 5 * std::abs(w[1]));
-  // Bad input is reported.
-  EXPECT_FALSE(lr.Fit(x, std::vector<int>(3, 1), 2).ok());
-  std::vector<int> bad_labels(y.size(), 2);
-  EXPECT_FALSE(lr.Fit(x, bad_labels, 2).ok());
-}
+// LogisticRegressionTest moved to rank/logistic_regression_test.cc.
 
 }  // namespace
 }  // namespace souk::eval

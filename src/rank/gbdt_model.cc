@@ -298,16 +298,26 @@ Status GbdtModel::Save(const std::string& dir, const nlohmann::json& extra) cons
 }
 
 Status GbdtModel::Predict(const float* x, size_t rows, float* out) const {
+  static const std::string kConfig = PredictConfig(0);
+  return PredictDense(x, rows, kConfig, out);
+}
+
+Status GbdtModel::PredictMargin(const float* x, size_t rows, float* out) const {
+  static const std::string kConfig = PredictConfig(1);  // output_margin
+  return PredictDense(x, rows, kConfig, out);
+}
+
+Status GbdtModel::PredictDense(const float* x, size_t rows, const std::string& config,
+                               float* out) const {
   if (rows == 0) return OkStatus();
   const std::string iface = fmt::format(
       R"({{"data": [{}, true], "shape": [{}, {}], "typestr": "<f4", "version": 3}})",
       reinterpret_cast<uintptr_t>(x), rows, feature_names_.size());
-  static const std::string kConfig = PredictConfig(0);
   const bst_ulong* shape = nullptr;
   bst_ulong dim = 0;
   const float* result = nullptr;
   XGB_CHECK(XGBoosterPredictFromDense(static_cast<BoosterHandle>(booster_), iface.c_str(),
-                                      kConfig.c_str(), nullptr, &shape, &dim, &result),
+                                      config.c_str(), nullptr, &shape, &dim, &result),
             "predicting");
   std::copy(result, result + rows, out);
   return OkStatus();

@@ -86,12 +86,18 @@ class GbdtModel {
   // Scores rows x (rows * cols floats). Errors: InvalidArgument on shape.
   Status Predict(const float* x, size_t rows, float* out) const;
   std::vector<float> Predict(const std::vector<float>& x) const;  // empty on error
+  // Raw scores before the objective's link function (XGBoost output_margin):
+  // log-odds for binary:logistic, the same as Predict for the other objectives.
+  // Errors: InvalidArgument on shape.
+  Status PredictMargin(const float* x, size_t rows, float* out) const;
   // Per-feature contributions (TreeSHAP) to the margin: rows * (cols + 1),
   // the last column of each row is the bias. Sum of a row = margin prediction.
   StatusOr<std::vector<float>> Contributions(const float* x, size_t rows) const;
 
  private:
   GbdtModel() = default;
+  // In-place prediction with the given XGBoost prediction config.
+  Status PredictDense(const float* x, size_t rows, const std::string& config, float* out) const;
   void* booster_ = nullptr;  // BoosterHandle
   std::vector<std::string> feature_names_;
   std::string objective_;

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <limits>
 #include <memory>
 #include <span>
 #include <string>
@@ -67,6 +68,9 @@ struct RecommendRequest {
   std::string category;            // restrict to a category prefix ("" = any)
   int64_t now_ms = 0;              // request time (0 = the data's last timestamp)
   int n = 10;                      // how many items to return
+  // P(the live session ends with a purchase) from the intent model; NaN =
+  // unknown (the Recommender then asks RecommenderDeps::intent_of, if set).
+  float intent = std::numeric_limits<float>::quiet_NaN();
 };
 
 class CandidateSource {

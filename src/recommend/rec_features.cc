@@ -210,7 +210,7 @@ void RecFeatures::Compute(const InteractionData& data, const ItemStats& stats, c
     }
   }
   out[f++] = sim;
-  out[f++] = kNaN;  // intent
+  out[f++] = p.intent;
 }
 
 }  // namespace souk::recommend

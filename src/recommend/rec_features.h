@@ -17,7 +17,8 @@
 //                                   log prices (NaN with < 2 priced events or no price)
 //   text_similarity                 cosine of the item's embedding to the mean of
 //                                   the last 20 history items' (NaN without embeddings)
-//   intent                          reserved for the purchase-intent model (NaN)
+//   intent                          P(the live session ends with a purchase) from the
+//                                   intent model (Profile::intent; NaN without one)
 //
 // Thread-safety: ItemStats and RecFeatures are immutable after construction;
 // their const methods may run concurrently.
@@ -25,6 +26,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <span>
 #include <unordered_map>
 #include <string>
@@ -39,6 +41,9 @@ namespace souk::recommend {
 
 // The embedding of a dense item (empty span when the item has none).
 using ItemEmbeddingFn = std::function<std::span<const float>(int32_t item)>;
+// P(purchase) of the live session ending a history (oldest first), from the
+// intent model; NaN when unknown. Must be thread-safe.
+using IntentFn = std::function<float(const InteractionData& data, std::span<const HistoryEvent> history)>;
 
 // A fitted source as a scenario uses it.
 struct SourceSlot {
@@ -91,6 +96,7 @@ class RecFeatures {
     double log_price_mean = 0, log_price_sd = 0;
     int priced = 0;
     std::vector<float> embedding;  // normalized mean of recent history embeddings (may be empty)
+    float intent = std::numeric_limits<float>::quiet_NaN();  // the request's intent score
   };
   static Profile MakeProfile(const InteractionData& data, std::span<const HistoryEvent> history,
                              int64_t now_ms, const ItemEmbeddingFn& embed);

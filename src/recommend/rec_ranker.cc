@@ -99,7 +99,8 @@ StatusOr<RankerTrainResult> TrainScenarioRanker(const InteractionData& data, con
                                                 std::span<const Reranker* const> filters,
                                                 const PipelineConfig& config,
                                                 const ItemEmbeddingFn& embed,
-                                                const ProgressOptions* progress) {
+                                                const ProgressOptions* progress,
+                                                const IntentFn& intent_of) {
   const RankerTrainOptions& o = config.ranker;
   const InteractionData& before = *split.before;
   // Users with history before the split and at least one positive event in the window.
@@ -166,8 +167,8 @@ StatusOr<RankerTrainResult> TrainScenarioRanker(const InteractionData& data, con
     for (const auto& [item, l] : label) relevant += l > 0 ? 1 : 0;
     g.relevant = relevant;
     bool any = false;
-    const RecFeatures::Profile profile =
-        RecFeatures::MakeProfile(before, req.history, req.now_ms, embed);
+    RecFeatures::Profile profile = RecFeatures::MakeProfile(before, req.history, req.now_ms, embed);
+    if (intent_of && !req.history.empty()) profile.intent = intent_of(before, req.history);
     g.x.resize(cands.size() * cols);
     for (size_t r = 0; r < cands.size(); ++r) {
       features.Compute(before, stats, profile, embed, cands[r], g.x.data() + r * cols);

@@ -58,6 +58,7 @@ StatusOr<RankerTrainResult> TrainScenarioRanker(const InteractionData& data, con
                                                 std::span<const Reranker* const> filters,
                                                 const PipelineConfig& config,
                                                 const ItemEmbeddingFn& embed,
-                                                const ProgressOptions* progress = nullptr);
+                                                const ProgressOptions* progress = nullptr,
+                                                const IntentFn& intent_of = {});
 
 }  // namespace souk::recommend

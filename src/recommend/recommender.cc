@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -131,6 +132,7 @@ bool Recommender::has_ranker(const std::string& scenario) const {
 
 Status Recommender::BuildScenarios(const RecommenderDeps& deps) {
   stats_ = ItemStats(*data_);
+  intent_of_ = deps.intent_of;
   for (const auto& [id, s] : sources_) {
     if (embed_) break;
     embed_ = deps.embedding_of(*s.source);
@@ -267,7 +269,7 @@ StatusOr<std::unique_ptr<Recommender>> Recommender::Fit(std::shared_ptr<const In
           owned_filters.push_back(std::move(f));
         }
         auto trained = TrainScenarioRanker(*data, *split, sc.config, slots, filters, config,
-                                           embed, progress);
+                                           embed, progress, deps.intent_of);
         if (!trained.ok()) {
           if (trained.status().code() != StatusCode::kFailedPrecondition) return trained.status();
           rankers[name] = {{"skipped", trained.status().message()}};
@@ -336,6 +338,10 @@ StatusOr<RecommendResult> Recommender::Recommend(const RecommendRequest& request
         "scenario '{}' needs at least one known context item (the product page or the cart)",
         req.scenario));
   }
+  result.intent = req.intent;
+  if (std::isnan(result.intent) && intent_of_ && !req.history.empty()) {
+    result.intent = intent_of_(data, req.history);
+  }
   const bool cold = req.history.empty() && !sc.cold_slots.empty();
   if (cold) {
     result.cold_start = true;
@@ -355,7 +361,8 @@ StatusOr<RecommendResult> Recommender::Recommend(const RecommendRequest& request
   const RecFeatures& features = cold ? cold_features : *sc.features;
   if (want_features && !list.empty()) {
     std::vector<std::string> ids;
-    const RecFeatures::Profile profile = RecFeatures::MakeProfile(data, req.history, req.now_ms, embed_);
+    RecFeatures::Profile profile = RecFeatures::MakeProfile(data, req.history, req.now_ms, embed_);
+    profile.intent = result.intent;
     for (RankedCandidate& c : list) {
       c.features.resize(features.size());
       features.Compute(data, stats_, profile, embed_, c, c.features.data());

@@ -38,6 +38,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <string>
@@ -67,6 +68,9 @@ struct RecommenderDeps {
   // Item embeddings of a fitted source (the content source), or an empty
   // function when the source has none. Null = DefaultEmbeddingOf.
   std::function<ItemEmbeddingFn(const CandidateSource&)> embedding_of;
+  // The live session's purchase intent for the ranker's `intent` feature (at
+  // training and when a request has no intent); empty = NaN.
+  IntentFn intent_of;
 };
 
 // Registers every source built into this binary: RegisterBuiltinSources when
@@ -103,6 +107,7 @@ struct RecommendResult {
   bool cold_start = false;         // the cold sources served it
   bool ranked = false;             // the learned ranker ordered it
   size_t candidates = 0;           // merged candidates before reranking
+  float intent = std::numeric_limits<float>::quiet_NaN();  // the session's intent (NaN unknown)
   std::vector<RecommendedItem> items;
   std::vector<std::string> notes;  // clamping, dropped ids, fallbacks
 };
@@ -155,6 +160,7 @@ class Recommender {
   std::map<std::string, Scenario> scenarios_;
   ItemStats stats_;
   ItemEmbeddingFn embed_;
+  IntentFn intent_of_;
   nlohmann::json metrics_ = nlohmann::json::object();
   int64_t watermark_ = 0;
 };
