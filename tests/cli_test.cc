@@ -78,8 +78,9 @@ TEST(CliTest, DemoRunsEndToEnd) {
   auto data = testing::TempDir("cli-demo");
   auto r = RunSouk(fmt::format("demo --data-dir {} --items 400 --users 150 --days 20 --progress off", data.string()));
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  for (const char* s : {"[1/6]", "[3/6]", "[6/6]", "Imported souk", "Popularity concentration",
-                        "items indexed", "held-out searches", "matches", "Where to look next"}) {
+  for (const char* s : {"[1/8]", "[3/8]", "[8/8]", "Imported souk", "Popularity concentration",
+                        "items indexed", "held-out searches", "matches", "purchase intent",
+                        "Recommending", "Where to look next"}) {
     EXPECT_NE(r.out.find(s), std::string::npos) << s;
   }
   EXPECT_TRUE(std::filesystem::exists(data / "reports" / "quality.json"));
@@ -121,9 +122,10 @@ TEST(CliTest, EvalJsonContract) {
   for (const char* k : {"protocol", "dataset", "metrics", "ablations", "seconds"}) EXPECT_TRUE(j.contains(k)) << k;
   for (const char* k : {"hr@10", "ndcg@10", "hr@20", "ndcg@20", "n_users"}) EXPECT_TRUE(j["metrics"].contains(k)) << k;
   EXPECT_EQ(j["metrics"]["n_users"], 22363);
-  auto na = RunSouk(fmt::format("eval intent --protocol rees46 --events x --json --data-dir {}", data.string()));
+  // A missing data file is named.
+  auto na = RunSouk(fmt::format("eval intent --protocol rees46 --events no-such-file.csv --json --data-dir {}", data.string()));
   EXPECT_NE(na.exit_code, 0);
-  EXPECT_NE(na.err.find("not available"), std::string::npos) << na.err;
+  EXPECT_NE(na.err.find("no-such-file.csv"), std::string::npos) << na.err;
 }
 
 }  // namespace

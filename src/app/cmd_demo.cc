@@ -128,7 +128,12 @@ std::vector<DemoStage> DemoStages(int64_t items, int64_t users, int days) {
     return OkStatus();
   }});
   stages.push_back({"intent", "Learning purchase intent from the sessions (session, item, customer models)", [](DemoState& st) -> Status {
-    ASSIGN_OR_RETURN(nlohmann::json j, TrainIntentModels(*st.ctx, *st.store));
+    auto trained = TrainIntentModels(*st.ctx, *st.store);
+    if (!trained.ok() && trained.status().code() == StatusCode::kFailedPrecondition) {
+      fmt::print("  skipped: {}\n", trained.status().message());  // a store too small to learn from
+      return OkStatus();
+    }
+    ASSIGN_OR_RETURN(nlohmann::json j, std::move(trained));
     for (const auto& [name, m] : j["models"].items()) {
       if (m.contains("skipped")) {
         fmt::print("  {:<9} skipped: {}\n", name, m["skipped"].get<std::string>());
@@ -141,7 +146,12 @@ std::vector<DemoStage> DemoStages(int64_t items, int64_t users, int days) {
     return OkStatus();
   }});
   stages.push_back({"recommend", "Recommending (candidate sources, a learned ranker with the intent score, reasons)", [](DemoState& st) -> Status {
-    ASSIGN_OR_RETURN(TrainRecommenderResult r, TrainRecommender(*st.ctx, *st.store, ""));
+    auto trained = TrainRecommender(*st.ctx, *st.store, "");
+    if (!trained.ok() && trained.status().code() == StatusCode::kFailedPrecondition) {
+      fmt::print("  skipped: {}\n", trained.status().message());
+      return OkStatus();
+    }
+    ASSIGN_OR_RETURN(TrainRecommenderResult r, std::move(trained));
     ASSIGN_OR_RETURN(auto registries, RecommendRegistries::Make(st.ctx->data_dir));
     ASSIGN_OR_RETURN(auto model, recommend::Recommender::Load(r.dir.string(), registries->deps()));
     const std::string truth =
