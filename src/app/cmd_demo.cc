@@ -152,7 +152,7 @@ std::vector<DemoStage> DemoStages(int64_t items, int64_t users, int days) {
       return OkStatus();
     }
     ASSIGN_OR_RETURN(TrainRecommenderResult r, std::move(trained));
-    ASSIGN_OR_RETURN(auto registries, RecommendRegistries::Make(st.ctx->data_dir));
+    ASSIGN_OR_RETURN(auto registries, RecommendRegistries::Make(st.ctx->data_dir, SessionGapMs(st.ctx->config)));
     ASSIGN_OR_RETURN(auto model, recommend::Recommender::Load(r.dir.string(), registries->deps()));
     const std::string truth =
         (std::filesystem::path(st.generated.out_dir) / "ground_truth" / "future_purchases.csv").string();

@@ -29,7 +29,9 @@ Status RunIntent(AppContext& ctx, const LiveIntentArgs& args) {
   ASSIGN_OR_RETURN(auto models, LoadCurrentIntentModels(ctx.data_dir));
   ASSIGN_OR_RETURN(auto store, OpenStore(ctx, false));
   const auto t0 = std::chrono::steady_clock::now();
-  ASSIGN_OR_RETURN(nlohmann::json j, ScoreLiveIntent(*store, *models, args));
+  LiveIntentArgs a = args;
+  a.session_gap_ms = SessionGapMs(ctx.config);
+  ASSIGN_OR_RETURN(nlohmann::json j, ScoreLiveIntent(*store, *models, a));
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   j["took_ms"] = ms;
   if (ctx.json) {

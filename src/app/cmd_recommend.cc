@@ -58,7 +58,7 @@ Status RunRecommend(AppContext& ctx, const RecommendArgs& args) {
   if (args.request.n <= 0) {
     return InvalidArgumentError(fmt::format("--n must be at least 1, got {}", args.request.n));
   }
-  ASSIGN_OR_RETURN(auto registries, RecommendRegistries::Make(ctx.data_dir));
+  ASSIGN_OR_RETURN(auto registries, RecommendRegistries::Make(ctx.data_dir, SessionGapMs(ctx.config)));
   std::string version;
   ASSIGN_OR_RETURN(auto model, recommend::LoadCurrentRecommender(
                                    RecommenderModelsDir(ctx.data_dir).string(), registries->deps(), &version));

@@ -232,7 +232,7 @@ void RegisterCommand_train(CLI::App& app, AppContext& ctx) {
       ASSIGN_OR_RETURN(auto store, OpenStore(ctx, false));
       ASSIGN_OR_RETURN(TrainRecommenderResult r, TrainRecommender(ctx, *store, *pipeline_file));
       if (!ground_truth->empty()) {
-        ASSIGN_OR_RETURN(auto registries, RecommendRegistries::Make(ctx.data_dir));
+        ASSIGN_OR_RETURN(auto registries, RecommendRegistries::Make(ctx.data_dir, SessionGapMs(ctx.config)));
         ASSIGN_OR_RETURN(auto model, recommend::Recommender::Load(r.dir.string(), registries->deps()));
         ASSIGN_OR_RETURN(r.report["held_out_purchases"], EvaluateFuturePurchases(*model, *ground_truth, 20));
       }

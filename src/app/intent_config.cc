@@ -21,7 +21,6 @@ namespace fs = std::filesystem;
 using online::SessionEvent;
 using store::EventType;
 
-constexpr int64_t kSessionGapMs = 30LL * 60 * 1000;
 constexpr int64_t kDayMs = 86400000LL;
 constexpr int kFormatVersion = 1;
 
@@ -31,7 +30,7 @@ struct ItemRow {
 };
 
 // Gives events without a session id a session: a 30-minute inactivity cut per user.
-void DeriveSessions(std::vector<eval::RawIntentEvent>& events) {
+void DeriveSessions(std::vector<eval::RawIntentEvent>& events, int64_t gap_ms) {
   std::unordered_map<std::string, std::vector<size_t>> by_user;
   for (size_t i = 0; i < events.size(); ++i) {
     if (events[i].session.empty() && !events[i].user.empty()) by_user[events[i].user].push_back(i);
@@ -44,7 +43,7 @@ void DeriveSessions(std::vector<eval::RawIntentEvent>& events) {
     int64_t last = 0;
     for (size_t j = 0; j < idx.size(); ++j) {
       const int64_t ts = events[idx[j]].event.ts_ms;
-      if (j > 0 && ts - last > kSessionGapMs) ++k;
+      if (j > 0 && ts - last > gap_ms) ++k;
       last = ts;
       events[idx[j]].session = fmt::format("~{}#{}", user, k);
     }
@@ -133,6 +132,10 @@ void Accumulate(const std::vector<store::RecentEvent>& events, ItemLookup& items
 
 }  // namespace
 
+int64_t SessionGapMs(const Config& config) {
+  return std::max<int64_t>(1, config.GetInt("online.session_timeout_minutes")) * 60 * 1000;
+}
+
 fs::path IntentModelsDir(const std::string& data_dir) { return fs::path(data_dir) / "models" / "intent"; }
 
 std::string IntentLevel(const IntentModels& models, double p) {
@@ -179,7 +182,8 @@ StatusOr<nlohmann::json> TrainIntentModels(const AppContext& ctx, store::Store& 
     events.push_back(std::move(r));
     return true;
   }));
-  DeriveSessions(events);
+  const int64_t gap_ms = SessionGapMs(ctx.config);
+  DeriveSessions(events, gap_ms);
   // The customer model needs the events again, in time order.
   std::vector<eval::RawIntentEvent> customer_events;
   customer_events.reserve(events.size());
@@ -200,13 +204,19 @@ StatusOr<nlohmann::json> TrainIntentModels(const AppContext& ctx, store::Store& 
   nlohmann::json report = {{"watermark", snap->watermark()}, {"sessions", data.sessions.size()}};
   nlohmann::json models = nlohmann::json::object();
   rank::IntentModelOptions mo;
+  ASSIGN_OR_RETURN(mo.calibration, rank::ParseCalibrationKind(ctx.config.GetString("intent.calibration")));
+  const int64_t folds = ctx.config.GetInt("intent.folds");
+  if (folds < 2 || folds > 20) {
+    return InvalidArgumentError(fmt::format("intent.folds must be in 2..20, got {}", folds));
+  }
+  mo.folds = static_cast<int>(folds);
   const ProgressOptions po = ctx.MakeProgressOptions();
   const ProgressOptions* progress = &po;
 
   const rank::IntentSignals signals;
   std::vector<int64_t> groups;
   rank::TrainingSet ts =
-      rank::BuildSessionTrainingSet(data.sessions, signals, 5, &out.priors, &groups);
+      rank::BuildSessionTrainingSet(data.sessions, signals, mo.folds, &out.priors, &groups);
   {
     auto m = rank::IntentModel::Train(ts, mo, groups, progress);
     if (!m.ok()) return m.status().WithContext("training the session intent model");
@@ -219,7 +229,7 @@ StatusOr<nlohmann::json> TrainIntentModels(const AppContext& ctx, store::Store& 
 
   {
     std::vector<int64_t> item_groups;
-    rank::TrainingSet its = rank::BuildItemTrainingSet(data.sessions, 5, nullptr, &item_groups);
+    rank::TrainingSet its = rank::BuildItemTrainingSet(data.sessions, mo.folds, nullptr, &item_groups);
     const double pos = Positives(its);
     if (its.rows() >= 100 && pos >= 10 && pos < static_cast<double>(its.rows())) {
       auto m = rank::IntentModel::Train(its, mo, item_groups, progress);
@@ -393,7 +403,7 @@ StatusOr<nlohmann::json> ScoreLiveIntent(store::Store& store, const IntentModels
       while (begin > 0) {
         const auto& prev = recent[begin - 1];
         const bool same = session.empty()
-                              ? recent[begin].timestamp_ms - prev.timestamp_ms <= kSessionGapMs &&
+                              ? recent[begin].timestamp_ms - prev.timestamp_ms <= args.session_gap_ms &&
                                     prev.session.empty()
                               : prev.session == session;
         if (!same) break;
@@ -482,14 +492,14 @@ StatusOr<nlohmann::json> ScoreLiveIntent(store::Store& store, const IntentModels
   return out;
 }
 
-recommend::IntentFn MakeIntentFn(std::shared_ptr<const IntentModels> models) {
-  return [models](const recommend::InteractionData& data,
+recommend::IntentFn MakeIntentFn(std::shared_ptr<const IntentModels> models, int64_t gap_ms) {
+  return [models, gap_ms](const recommend::InteractionData& data,
                   std::span<const recommend::HistoryEvent> history) -> float {
     if (!models || !models->session || history.empty()) {
       return std::numeric_limits<float>::quiet_NaN();
     }
     size_t begin = history.size() - 1;
-    while (begin > 0 && history[begin].timestamp_ms - history[begin - 1].timestamp_ms <= kSessionGapMs &&
+    while (begin > 0 && history[begin].timestamp_ms - history[begin - 1].timestamp_ms <= gap_ms &&
            history.size() - begin < 500) {
       --begin;
     }

@@ -10,7 +10,7 @@
 // support them). <data_dir>/models/intent/CURRENT names the version in use.
 //
 // Training data: the store's events assembled into sessions (the event's session
-// id, else a 30-minute inactivity cut per user), labelled "contains a purchase",
+// id, else an inactivity cut per user, online.session_timeout_minutes), labelled "contains a purchase",
 // cut before the first purchase (rank/intent_features.h LabeledSession). The
 // customer model trains on customers' histories before reference times 30, 60
 // and 90 days before the last event, labelled "buys in the next 30 days".
@@ -24,6 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/app_context.h"
+#include "common/config.h"
 #include "rank/intent_features.h"
 #include "rank/intent_model.h"
 #include "recommend/rec_features.h"
@@ -33,6 +34,8 @@ namespace souk::app {
 
 // <data_dir>/models/intent
 std::filesystem::path IntentModelsDir(const std::string& data_dir);
+// online.session_timeout_minutes in milliseconds (at least 1 minute).
+int64_t SessionGapMs(const Config& config);
 
 struct IntentModels {
   std::string version;
@@ -61,6 +64,7 @@ struct LiveIntentArgs {
   std::string session;  // external session id ("" = the user's latest session)
   std::string lang = "en";
   int drivers = 5;
+  int64_t session_gap_ms = 30LL * 60 * 1000;  // online.session_timeout_minutes
 };
 
 // The shopper's live intent from the store's events now:
@@ -78,7 +82,7 @@ StatusOr<nlohmann::json> ScoreLiveIntent(store::Store& store, const IntentModels
 // The recommender's intent function: the session model on the last session of
 // a history (events within 30 minutes of each other, ending at the newest), with
 // the items' category, brand and price from the fitted data. Thread-safe.
-recommend::IntentFn MakeIntentFn(std::shared_ptr<const IntentModels> models);
+recommend::IntentFn MakeIntentFn(std::shared_ptr<const IntentModels> models, int64_t gap_ms);
 
 // Session-model probability for a list of store events (oldest first) of one
 // session; used by the recommender's intent switch. NaN without events.

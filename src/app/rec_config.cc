@@ -62,7 +62,8 @@ fs::path RecommenderModelsDir(const std::string& data_dir) {
   return fs::path(data_dir) / "models" / "recommender";
 }
 
-StatusOr<std::unique_ptr<RecommendRegistries>> RecommendRegistries::Make(const std::string& data_dir) {
+StatusOr<std::unique_ptr<RecommendRegistries>> RecommendRegistries::Make(const std::string& data_dir,
+                                                                         int64_t session_gap_ms) {
   std::unique_ptr<RecommendRegistries> r(new RecommendRegistries());
   RETURN_IF_ERROR(rec::RegisterAllSources(r->sources_));
   RETURN_IF_ERROR(rec::RegisterBuiltinRerankers(r->rerankers_));
@@ -70,7 +71,7 @@ StatusOr<std::unique_ptr<RecommendRegistries>> RecommendRegistries::Make(const s
     auto models = LoadCurrentIntentModels(data_dir);
     if (!models.ok()) return models.status().WithContext("intent models");
     r->intent_ = std::shared_ptr<const IntentModels>(std::move(*models));
-    r->intent_fn_ = MakeIntentFn(r->intent_);
+    r->intent_fn_ = MakeIntentFn(r->intent_, session_gap_ms);
   }
   return r;
 }
@@ -104,7 +105,7 @@ StatusOr<TrainRecommenderResult> TrainRecommender(const AppContext& ctx, store::
                                                   const std::string& pipeline_file) {
   const auto t0 = std::chrono::steady_clock::now();
   ASSIGN_OR_RETURN(rec::PipelineConfig pipeline, PipelineConfigFrom(ctx.config, pipeline_file));
-  ASSIGN_OR_RETURN(auto registries, RecommendRegistries::Make(ctx.data_dir));
+  ASSIGN_OR_RETURN(auto registries, RecommendRegistries::Make(ctx.data_dir, SessionGapMs(ctx.config)));
   ASSIGN_OR_RETURN(auto snap, store.OpenSnapshot());
   const ProgressOptions po = ctx.MakeProgressOptions();
   ASSIGN_OR_RETURN(rec::InteractionData loaded, rec::LoadInteractionData(*snap, {}, &po));

@@ -33,7 +33,8 @@ std::filesystem::path RecommenderModelsDir(const std::string& data_dir);
 // points into it.
 class RecommendRegistries {
  public:
-  static StatusOr<std::unique_ptr<RecommendRegistries>> Make(const std::string& data_dir = "");
+  static StatusOr<std::unique_ptr<RecommendRegistries>> Make(const std::string& data_dir = "",
+                                                             int64_t session_gap_ms = 30LL * 60 * 1000);
   recommend::RecommenderDeps deps() const {
     return {&sources_, &rerankers_, nullptr, intent_fn_};
   }

@@ -99,6 +99,10 @@ const std::vector<ConfigKey>& ConfigSchema() {
         {"models.hub_endpoint", ConfigType::kString, "", "hub URL for souk model pull (empty = $HF_ENDPOINT or https://huggingface.co)"},
         {"models.download_retries", ConfigType::kInt, "5", "retries per file after network errors (souk model pull)"},
         {"models.download_timeout_s", ConfigType::kInt, "60", "connect and per-read timeout of model downloads, seconds"},
+        // live sessions and purchase intent
+        {"online.session_timeout_minutes", ConfigType::kInt, "30", "events without a session id start a new session after this many minutes of inactivity (intent training, souk intent, the recommender's intent)"},
+        {"intent.calibration", ConfigType::kString, "isotonic", "calibration of the intent models: isotonic, platt or none (fitted on out-of-fold predictions)"},
+        {"intent.folds", ConfigType::kInt, "5", "folds for the intent models' out-of-fold calibration and conversion priors"},
         // ranker
         {"ranker.rounds", ConfigType::kInt, "300", "maximum boosting rounds of the learning-to-rank model (early stopping on validation)"},
         {"ranker.max_depth", ConfigType::kInt, "6", "tree depth of the learning-to-rank model"},
