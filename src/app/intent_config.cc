@@ -11,7 +11,7 @@
 
 #include "common/file.h"
 #include "common/logging.h"
-#include "eval/intent_protocols.h"
+#include "rank/intent_sessions.h"
 #include "eval/metrics.h"
 
 namespace souk::app {
@@ -30,7 +30,7 @@ struct ItemRow {
 };
 
 // Gives events without a session id a session: a 30-minute inactivity cut per user.
-void DeriveSessions(std::vector<eval::RawIntentEvent>& events, int64_t gap_ms) {
+void DeriveSessions(std::vector<rank::IntentRawEvent>& events, int64_t gap_ms) {
   std::unordered_map<std::string, std::vector<size_t>> by_user;
   for (size_t i = 0; i < events.size(); ++i) {
     if (events[i].session.empty() && !events[i].user.empty()) by_user[events[i].user].push_back(i);
@@ -160,10 +160,10 @@ StatusOr<nlohmann::json> TrainIntentModels(const AppContext& ctx, store::Store& 
     return true;
   }));
   ASSIGN_OR_RETURN(std::vector<std::string> users, snap->UserIds());
-  std::vector<eval::RawIntentEvent> events;
+  std::vector<rank::IntentRawEvent> events;
   RETURN_IF_ERROR(snap->ForEachEvent([&](const store::StoredEvent& e) {
     if (e.type == EventType::kImpression || e.type == EventType::kRating) return true;
-    eval::RawIntentEvent r;
+    rank::IntentRawEvent r;
     if (e.user > 0 && static_cast<size_t>(e.user) < users.size()) r.user = users[e.user];
     r.session = e.session;
     if (r.user.empty() && r.session.empty()) return true;
@@ -185,12 +185,12 @@ StatusOr<nlohmann::json> TrainIntentModels(const AppContext& ctx, store::Store& 
   const int64_t gap_ms = SessionGapMs(ctx.config);
   DeriveSessions(events, gap_ms);
   // The customer model needs the events again, in time order.
-  std::vector<eval::RawIntentEvent> customer_events;
+  std::vector<rank::IntentRawEvent> customer_events;
   customer_events.reserve(events.size());
   for (const auto& e : events) {
     if (!e.user.empty()) customer_events.push_back(e);
   }
-  eval::IntentSessionData data = eval::BuildIntentSessions(std::move(events), nullptr);
+  rank::IntentSessionData data = rank::BuildIntentSessions(std::move(events), nullptr);
   int64_t converted = 0;
   for (const auto& s : data.sessions) converted += s.converted ? 1 : 0;
   if (data.sessions.size() < 50 || converted < 10) {

@@ -46,31 +46,14 @@
 #include "common/status.h"
 #include "eval/protocol.h"
 #include "rank/intent_features.h"
+#include "rank/intent_sessions.h"
 
 namespace souk::eval {
 
-// Labelled sessions of a session protocol, sorted by (start, id).
-struct IntentSessionData {
-  std::vector<rank::LabeledSession> sessions;
-  std::vector<std::string> ids;
-  std::vector<int64_t> start_ms;
-  int64_t rows = 0, bad_rows = 0;       // data rows read / skipped as malformed
-  int64_t dropped_first_purchase = 0;   // sessions whose first event is a purchase
-  int64_t unlabeled = 0;                // synthetic: sessions without a ground-truth row
-};
-
-// One event of the input, before sessions are assembled.
-struct RawIntentEvent {
-  std::string session;
-  std::string user;
-  online::SessionEvent event;
-};
-
-// Assembles labelled sessions from events (any order; sorted here by time, stable).
-// `converted_override` (optional): session id -> label from ground truth; sessions
-// missing from it are counted in `unlabeled` and dropped.
-IntentSessionData BuildIntentSessions(std::vector<RawIntentEvent> events,
-                                      const std::unordered_map<std::string, bool>* converted_override);
+// Session assembly lives in rank/intent_sessions.h (also used by `souk train intent`).
+using rank::BuildIntentSessions;
+using rank::IntentSessionData;
+using RawIntentEvent = rank::IntentRawEvent;
 
 // REES46 `2019-Oct.sample.csv` -> sessions. NotFound / InvalidArgument naming the
 // path and the missing column.

@@ -10,7 +10,8 @@ set(_souk_rank_intent_tests
   ${CMAKE_CURRENT_LIST_DIR}/intent_model_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/logistic_regression_test.cc)
 if(EXISTS ${CMAKE_CURRENT_LIST_DIR}/intent_features.cc)
-  list(APPEND _souk_rank_intent_sources ${CMAKE_CURRENT_LIST_DIR}/intent_features.cc)
+  list(APPEND _souk_rank_intent_sources ${CMAKE_CURRENT_LIST_DIR}/intent_features.cc
+    ${CMAKE_CURRENT_LIST_DIR}/intent_sessions.cc)
 endif()
 if(EXISTS ${CMAKE_CURRENT_LIST_DIR}/intent_features_test.cc)
   list(APPEND _souk_rank_intent_tests ${CMAKE_CURRENT_LIST_DIR}/intent_features_test.cc)
