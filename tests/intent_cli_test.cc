@@ -100,7 +100,7 @@ TEST_F(IntentCliTest, TrainsThreeCalibratedModels) {
   EXPECT_TRUE(fs::exists(data_ / "models" / "intent" / "CURRENT"));
   const fs::path dir = j["dir"].get<std::string>();
   for (const char* f : {"manifest.json", "priors.json", "session/intent.json", "item/intent.json",
-                        "customer/intent.json"}) {
+                        "customer/intent.json", "encoder/manifest.json"}) {
     EXPECT_TRUE(fs::exists(dir / f)) << f;
   }
 }

@@ -11,6 +11,7 @@
 
 #include "common/file.h"
 #include "common/logging.h"
+#include "lm/subword_encoder.h"
 #include "rank/intent_sessions.h"
 #include "eval/metrics.h"
 
@@ -25,8 +26,38 @@ constexpr int64_t kDayMs = 86400000LL;
 constexpr int kFormatVersion = 1;
 
 struct ItemRow {
-  std::string external, category, brand;
+  std::string external, title, category, brand;
   double price = online::kNaN;
+};
+
+// The text the intent models' encoder embeds for an item.
+std::string ItemText(const std::string& title, const std::string& category) {
+  return category.empty() ? title : title + " " + category;
+}
+
+// Item vectors of the intent models' text encoder, computed on demand and kept
+// (spans stay valid: map nodes do not move). Not thread-safe: one per request.
+class TextVectors {
+ public:
+  explicit TextVectors(const lm::Encoder* encoder) : encoder_(encoder) {}
+  std::span<const float> Get(const std::string& id, const std::string& text) {
+    if (encoder_ == nullptr || text.empty()) return {};
+    auto it = cache_.find(id);
+    if (it == cache_.end()) {
+      std::vector<float> v(static_cast<size_t>(encoder_->Dim()));
+      const std::string t[] = {text};
+      if (!encoder_->Encode(t, lm::TextKind::kDocument, v.data()).ok()) v.clear();
+      bool zero = true;
+      for (float x : v) zero = zero && x == 0.0f;
+      if (zero) v.clear();
+      it = cache_.emplace(id, std::move(v)).first;
+    }
+    return it->second;
+  }
+
+ private:
+  const lm::Encoder* encoder_;
+  std::unordered_map<std::string, std::vector<float>> cache_;
 };
 
 // Gives events without a session id a session: a 30-minute inactivity cut per user.
@@ -91,6 +122,7 @@ class ItemLookup {
     auto item = store_.GetItem(id);
     if (item.ok() && item->has_value()) {
       const store::Item& x = (*item)->item;
+      r.title = x.title;
       r.category = x.category;
       r.brand = x.brand;
       if (x.price) r.price = *x.price;
@@ -153,6 +185,7 @@ StatusOr<nlohmann::json> TrainIntentModels(const AppContext& ctx, store::Store& 
     if (it.deleted) return true;
     ItemRow r;
     r.external = it.item.external_id;
+    r.title = it.item.title;
     r.category = it.item.category;
     r.brand = it.item.brand;
     if (it.item.price) r.price = *it.item.price;
@@ -213,7 +246,33 @@ StatusOr<nlohmann::json> TrainIntentModels(const AppContext& ctx, store::Store& 
   const ProgressOptions po = ctx.MakeProgressOptions();
   const ProgressOptions* progress = &po;
 
-  const rank::IntentSignals signals;
+  // Text similarity between viewed items: a sub-word encoder learned from the
+  // catalog's titles and categories (skipped with a note when it cannot train).
+  std::unordered_map<std::string, std::string> item_text;
+  std::vector<std::string> corpus;
+  for (const auto& [id, row] : items) {
+    std::string t = ItemText(row.title, row.category);
+    if (t.empty()) continue;
+    corpus.push_back(t);
+    item_text.emplace(row.external, std::move(t));
+  }
+  if (!corpus.empty()) {
+    lm::SubwordOptions so;
+    so.dim = 64;
+    so.epochs = 3;
+    so.threads = 2;
+    auto enc = lm::SubwordEncoder::Train(corpus, so, nullptr);
+    if (enc.ok()) {
+      out.encoder = std::move(*enc);
+    } else {
+      report["notes"].push_back("no text encoder: " + enc.status().message());
+    }
+  }
+  TextVectors train_vectors(out.encoder.get());
+  const rank::EmbeddingIntentSignals signals([&](const std::string& id) -> std::span<const float> {
+    auto it = item_text.find(id);
+    return it == item_text.end() ? std::span<const float>() : train_vectors.Get(id, it->second);
+  });
   std::vector<int64_t> groups;
   rank::TrainingSet ts =
       rank::BuildSessionTrainingSet(data.sessions, signals, mo.folds, &out.priors, &groups);
@@ -315,6 +374,7 @@ StatusOr<nlohmann::json> TrainIntentModels(const AppContext& ctx, store::Store& 
   RETURN_IF_ERROR(out.session->Save((dir / "session").string()));
   if (out.item) RETURN_IF_ERROR(out.item->Save((dir / "item").string()));
   if (out.customer) RETURN_IF_ERROR(out.customer->Save((dir / "customer").string()));
+  if (out.encoder) RETURN_IF_ERROR(out.encoder->Save((dir / "encoder").string()));
   RETURN_IF_ERROR(WriteFileAtomically(dir / "priors.json", out.priors.ToJson().dump()));
   nlohmann::json manifest = {{"kind", "intent_models"},
                              {"format_version", kFormatVersion},
@@ -367,6 +427,9 @@ StatusOr<std::unique_ptr<IntentModels>> LoadCurrentIntentModels(const std::strin
   }
   if (fs::exists(dir / "customer")) {
     ASSIGN_OR_RETURN(out->customer, rank::IntentModel::Load((dir / "customer").string()));
+  }
+  if (fs::exists(dir / "encoder")) {
+    ASSIGN_OR_RETURN(out->encoder, lm::SubwordEncoder::Load((dir / "encoder").string()));
   }
   return out;
 }
@@ -444,7 +507,11 @@ StatusOr<nlohmann::json> ScoreLiveIntent(store::Store& store, const IntentModels
 
   nlohmann::json out = {{"user", args.user},      {"session", session},
                         {"events", events.size()}, {"model", models.version}};
-  const rank::IntentSignals signals;
+  TextVectors vectors(models.encoder.get());
+  const rank::EmbeddingIntentSignals signals([&](const std::string& id) -> std::span<const float> {
+    const ItemRow& r = items.Get(id);
+    return vectors.Get(id, ItemText(r.title, r.category));
+  });
   if (events.empty()) {
     notes.push_back("no events in the session: the base rate is shown");
     out["session_intent"] = {{"probability", models.base_rate},
@@ -522,22 +589,16 @@ recommend::IntentFn MakeIntentFn(std::shared_ptr<const IntentModels> models, int
       events.push_back(std::move(e));
     }
     if (events.empty()) return std::numeric_limits<float>::quiet_NaN();
-    const rank::IntentSignals signals;
+    TextVectors vectors(models->encoder.get());
+    const rank::EmbeddingIntentSignals signals([&](const std::string& id) -> std::span<const float> {
+      const auto dense = data.FindItem(id);
+      if (!dense) return {};
+      const recommend::ItemInfo& info = data.item(*dense);
+      return vectors.Get(id, ItemText(info.title, info.category));
+    });
     return static_cast<float>(models->session->Predict(rank::SessionFeatures(
         counters, events, nullptr, models->priors, signals, events.back().ts_ms)));
   };
-}
-
-double SessionIntentOf(store::Store& store, const IntentModels& models,
-                       const std::vector<store::RecentEvent>& events) {
-  ItemLookup items(store);
-  online::SessionCounters counters;
-  std::vector<SessionEvent> ev;
-  Accumulate(events, items, &counters, &ev);
-  if (ev.empty()) return std::numeric_limits<double>::quiet_NaN();
-  const rank::IntentSignals signals;
-  return models.session->Predict(
-      rank::SessionFeatures(counters, ev, nullptr, models.priors, signals, ev.back().ts_ms));
 }
 
 }  // namespace souk::app

@@ -7,7 +7,9 @@
 // "intent_models", format_version, watermark, levels, metrics}, priors.json,
 // and one IntentModel folder per model: session/, item/, customer/ (item and
 // customer are skipped, with a note in the manifest, when the data cannot
-// support them). <data_dir>/models/intent/CURRENT names the version in use.
+// support them), and encoder/: a sub-word encoder learned from the item titles
+// and categories for the session feature text_similarity (mean cosine of
+// consecutive viewed items). <data_dir>/models/intent/CURRENT names the version in use.
 //
 // Training data: the store's events assembled into sessions (the event's session
 // id, else an inactivity cut per user, online.session_timeout_minutes), labelled "contains a purchase",
@@ -25,6 +27,7 @@
 
 #include "app/app_context.h"
 #include "common/config.h"
+#include "lm/subword_encoder.h"
 #include "rank/intent_features.h"
 #include "rank/intent_model.h"
 #include "recommend/rec_features.h"
@@ -40,6 +43,7 @@ int64_t SessionGapMs(const Config& config);
 struct IntentModels {
   std::string version;
   std::unique_ptr<rank::IntentModel> session, item, customer;  // item/customer may be null
+  std::unique_ptr<lm::SubwordEncoder> encoder;  // item texts for text_similarity (may be null)
   rank::IntentPriors priors;
   double base_rate = 0;       // training sessions that converted
   double high_threshold = 0;  // level "high" at or above
@@ -83,10 +87,5 @@ StatusOr<nlohmann::json> ScoreLiveIntent(store::Store& store, const IntentModels
 // a history (events within 30 minutes of each other, ending at the newest), with
 // the items' category, brand and price from the fitted data. Thread-safe.
 recommend::IntentFn MakeIntentFn(std::shared_ptr<const IntentModels> models, int64_t gap_ms);
-
-// Session-model probability for a list of store events (oldest first) of one
-// session; used by the recommender's intent switch. NaN without events.
-double SessionIntentOf(store::Store& store, const IntentModels& models,
-                       const std::vector<store::RecentEvent>& events);
 
 }  // namespace souk::app

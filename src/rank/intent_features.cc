@@ -1192,4 +1192,42 @@ std::string DescribeDriver(const Driver& driver, std::string_view lang) {
   return others.find(f)->second(v, driver.contribution, zh);
 }
 
+// ---------------------------------------------------------------- EmbeddingIntentSignals
+
+double EmbeddingIntentSignals::TextSimilarity(std::span<const online::SessionEvent> events) const {
+  if (!lookup_) return std::numeric_limits<double>::quiet_NaN();
+  constexpr size_t kMaxItems = 50;
+  std::vector<const std::string*> items;  // consecutive distinct, newest kMaxItems
+  for (size_t i = events.size(); i-- > 0 && items.size() < kMaxItems;) {
+    const online::SessionEvent& e = events[i];
+    if (e.item_id.empty()) continue;
+    if (e.type != store::EventType::kView && e.type != store::EventType::kClick &&
+        e.type != store::EventType::kAddToCart) {
+      continue;
+    }
+    if (!items.empty() && *items.back() == e.item_id) continue;
+    items.push_back(&e.item_id);
+  }
+  double sum = 0;
+  int pairs = 0;
+  std::span<const float> prev;
+  for (size_t i = items.size(); i-- > 0;) {
+    std::span<const float> v = lookup_(*items[i]);
+    if (!v.empty() && !prev.empty() && v.size() == prev.size()) {
+      double dot = 0, na = 0, nb = 0;
+      for (size_t d = 0; d < v.size(); ++d) {
+        dot += double{v[d]} * prev[d];
+        na += double{v[d]} * v[d];
+        nb += double{prev[d]} * prev[d];
+      }
+      if (na > 0 && nb > 0) {
+        sum += dot / std::sqrt(na * nb);
+        ++pairs;
+      }
+    }
+    if (!v.empty()) prev = v;
+  }
+  return pairs == 0 ? std::numeric_limits<double>::quiet_NaN() : sum / pairs;
+}
+
 }  // namespace souk::rank

@@ -27,6 +27,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -79,6 +80,21 @@ class IntentSignals {
   // A fixed-size embedding of the session sequence; 0 dims = unavailable.
   virtual int SequenceDims() const { return 0; }
   virtual void SequenceEmbedding(std::span<const online::SessionEvent> events, float* out) const;
+};
+
+// Text similarity from item embeddings of any encoder: the mean cosine
+// similarity of consecutive distinct viewed, clicked or carted items that have
+// an embedding (the newest 50); NaN with fewer than two. `lookup` returns an
+// L2-normalized vector or an empty span (unknown item); it must be
+// thread-safe when the signals are shared.
+class EmbeddingIntentSignals final : public IntentSignals {
+ public:
+  using Lookup = std::function<std::span<const float>(const std::string& item_id)>;
+  explicit EmbeddingIntentSignals(Lookup lookup) : lookup_(std::move(lookup)) {}
+  double TextSimilarity(std::span<const online::SessionEvent> events) const override;
+
+ private:
+  Lookup lookup_;
 };
 
 // --- session model ---

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <cmath>
 #include <limits>
 #include <random>
@@ -652,6 +653,32 @@ TEST(IntentFeaturesTest, CustomerWindowedCounts) {
   EXPECT_TRUE(std::isnan(Feature(names, r3, "recency_over_gap")));
   EXPECT_EQ(Feature(names, r3, "purchase_days_30d"), 0);
   EXPECT_EQ(Feature(names, r3, "purchase_days_90d"), 1);
+}
+
+TEST(EmbeddingIntentSignalsTest, MeanCosineOfConsecutiveDistinctItems) {
+  // a = (1,0), b = (0.6,0.8), c = (0,1): cos(a,b) = 0.6, cos(b,c) = 0.8.
+  const std::map<std::string, std::vector<float>> vectors = {
+      {"a", {1, 0}}, {"b", {0.6f, 0.8f}}, {"c", {0, 1}}};
+  EmbeddingIntentSignals signals([&](const std::string& id) -> std::span<const float> {
+    auto it = vectors.find(id);
+    return it == vectors.end() ? std::span<const float>() : std::span<const float>(it->second);
+  });
+  std::vector<SessionEvent> ev = {Ev(kT0, EventType::kView, "a"),
+                                  Ev(kT0 + 1000, EventType::kView, "a"),  // repeat: no pair
+                                  Ev(kT0 + 2000, EventType::kSearch),     // no item
+                                  Ev(kT0 + 3000, EventType::kView, "b"),
+                                  Ev(kT0 + 4000, EventType::kView, "unknown"),  // no vector
+                                  Ev(kT0 + 5000, EventType::kAddToCart, "c")};
+  EXPECT_NEAR(signals.TextSimilarity(ev), (0.6 + 0.8) / 2, 1e-6);
+  // Fewer than two items with vectors: NaN.
+  EXPECT_TRUE(std::isnan(signals.TextSimilarity(std::span(ev).first(2))));
+  EXPECT_TRUE(std::isnan(signals.TextSimilarity({})));
+  // The session features carry it.
+  const SessionCounters c = CountersOf(ev);
+  IntentPriors priors;
+  const auto names = SessionFeatureNames();
+  const auto row = SessionFeatures(c, ev, nullptr, priors, signals, kT0 + 6000);
+  EXPECT_NEAR(Feature(names, row, "text_similarity"), 0.7f, 1e-5);
 }
 
 TEST(DescribeDriverTest, EnglishAndChinese) {
