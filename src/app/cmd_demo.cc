@@ -190,8 +190,12 @@ std::vector<DemoStage> DemoStages(int64_t items, int64_t users, int days) {
       for (const auto& it : res.items) {
         fmt::print("      {}  {}  -- {}\n", it.external_id, it.title, it.reason_text);
       }
-      fmt::print("  (souk recommend --user {} --explain, souk intent --user {} --data-dir {})\n", a.user,
-                 a.user, st.ctx->data_dir);
+      if (registries->intent() != nullptr) {
+        fmt::print("  (souk recommend --user {} --explain, souk intent --user {} --data-dir {})\n",
+                   a.user, a.user, st.ctx->data_dir);
+      } else {
+        fmt::print("  (souk recommend --user {} --explain --data-dir {})\n", a.user, st.ctx->data_dir);
+      }
     }
     st.report["recommend"] = {{"train", r.report}, {"held_out_purchases", held}};
     return OkStatus();
@@ -235,8 +239,12 @@ void RegisterCommand_demo(CLI::App& app, AppContext& ctx) {
           "  {}/generated/ground_truth/     what the generator knows (future purchases, bots, complements)\n"
           "  souk quality --data-dir {}     re-check quality; add --fail-on to gate a pipeline\n"
           "  souk search \"red dress\" --explain --data-dir {}   search, with every score explained\n"
+          "  souk recommend --scenario home --user U000001 --explain --data-dir {}   recommendations with reasons\n"
+          "  souk intent --user U000001 --data-dir {}   a shopper's purchase intent and its drivers\n"
+          "  souk eval intent --protocol synthetic --dir {}/generated   intent against the generator's truth\n"
           "  souk import --list-formats       import your own catalog and events\n",
-          secs, ctx.data_dir, ctx.data_dir, ctx.data_dir, ctx.data_dir, ctx.data_dir);
+          secs, ctx.data_dir, ctx.data_dir, ctx.data_dir, ctx.data_dir, ctx.data_dir, ctx.data_dir,
+          ctx.data_dir, ctx.data_dir);
       return OkStatus();
     }));
   });
