@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <fstream>
+#include <span>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -134,6 +135,29 @@ class ItemLookup {
   store::Store& store_;
   std::unordered_map<std::string, ItemRow> cache_;
 };
+
+constexpr int64_t kMaxSessionEvents = 500;     // newest events of a session scored
+constexpr int64_t kMaxHistoryEvents = 100000;  // newest events of a customer read
+
+// Index of the first event of the latest session in time-ordered `events` (at
+// most kMaxSessionEvents back): the events sharing the newest one's session id,
+// or, when it has none, the run of id-less events with gaps <= gap_ms.
+template <typename Event, typename SessionOf>
+size_t LatestSessionBegin(std::span<const Event> events, int64_t gap_ms, SessionOf session_of) {
+  if (events.empty()) return 0;
+  const std::string& session = session_of(events.back());
+  size_t begin = events.size() - 1;
+  while (begin > 0 && events.size() - begin < static_cast<size_t>(kMaxSessionEvents)) {
+    const Event& prev = events[begin - 1];
+    const bool same = session.empty()
+                          ? session_of(prev).empty() &&
+                                events[begin].timestamp_ms - prev.timestamp_ms <= gap_ms
+                          : session_of(prev) == session;
+    if (!same) break;
+    --begin;
+  }
+  return begin;
+}
 
 SessionEvent ToSessionEvent(const store::RecentEvent& e, ItemLookup& items) {
   SessionEvent s;
@@ -445,35 +469,29 @@ StatusOr<nlohmann::json> ScoreLiveIntent(store::Store& store, const IntentModels
   nlohmann::json notes = nlohmann::json::array();
   ItemLookup items(store);
 
-  // The session's events.
+  // The user's history (one read), and the session's events: the given session,
+  // else the user's latest one.
+  std::vector<store::RecentEvent> history;
+  if (!args.user.empty()) {
+    store::RecentEventsQuery q;
+    q.user_id = args.user;
+    q.limit = kMaxHistoryEvents;
+    ASSIGN_OR_RETURN(history, store.RecentEvents(q));
+  }
   std::vector<store::RecentEvent> session_events;
   std::string session = args.session;
   if (!args.session.empty()) {
     store::RecentEventsQuery q;
     q.user_id = args.user;
     q.session_id = args.session;
-    q.limit = 500;
+    q.limit = kMaxSessionEvents;
     ASSIGN_OR_RETURN(session_events, store.RecentEvents(q));
-  } else {
-    store::RecentEventsQuery q;
-    q.user_id = args.user;
-    q.limit = 500;
-    ASSIGN_OR_RETURN(std::vector<store::RecentEvent> recent, store.RecentEvents(q));
-    // The latest session: the newest event's session id, else an inactivity cut.
-    if (!recent.empty()) {
-      session = recent.back().session;
-      size_t begin = recent.size() - 1;
-      while (begin > 0) {
-        const auto& prev = recent[begin - 1];
-        const bool same = session.empty()
-                              ? recent[begin].timestamp_ms - prev.timestamp_ms <= args.session_gap_ms &&
-                                    prev.session.empty()
-                              : prev.session == session;
-        if (!same) break;
-        --begin;
-      }
-      session_events.assign(recent.begin() + static_cast<std::ptrdiff_t>(begin), recent.end());
-    }
+  } else if (!history.empty()) {
+    session = history.back().session;
+    const size_t begin = LatestSessionBegin(
+        std::span<const store::RecentEvent>(history), args.session_gap_ms,
+        [](const store::RecentEvent& e) -> const std::string& { return e.session; });
+    session_events.assign(history.begin() + static_cast<std::ptrdiff_t>(begin), history.end());
   }
   online::SessionCounters counters;
   std::vector<SessionEvent> events;
@@ -485,10 +503,6 @@ StatusOr<nlohmann::json> ScoreLiveIntent(store::Store& store, const IntentModels
   online::CustomerCounters customer;
   bool has_customer = false;
   if (!args.user.empty()) {
-    store::RecentEventsQuery q;
-    q.user_id = args.user;
-    q.limit = 100000;
-    ASSIGN_OR_RETURN(std::vector<store::RecentEvent> history, store.RecentEvents(q));
     std::unordered_set<std::string> seen;
     std::unordered_map<std::string, int64_t> purchases;
     for (const auto& e : history) {
@@ -565,11 +579,9 @@ recommend::IntentFn MakeIntentFn(std::shared_ptr<const IntentModels> models, int
     if (!models || !models->session || history.empty()) {
       return std::numeric_limits<float>::quiet_NaN();
     }
-    size_t begin = history.size() - 1;
-    while (begin > 0 && history[begin].timestamp_ms - history[begin - 1].timestamp_ms <= gap_ms &&
-           history.size() - begin < 500) {
-      --begin;
-    }
+    static const std::string kNoSession;
+    const size_t begin = LatestSessionBegin(
+        history, gap_ms, [](const recommend::HistoryEvent&) -> const std::string& { return kNoSession; });
     online::SessionCounters counters;
     std::vector<SessionEvent> events;
     for (size_t i = begin; i < history.size(); ++i) {

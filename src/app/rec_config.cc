@@ -234,8 +234,6 @@ void ApplyIntentSwitch(const rec::Recommender& model, const rec::RecommendReques
   if (result->scenario != "home" && result->scenario != "next") return;
   const bool zh = lang == rec::ReasonLanguage::kChinese;
   const rec::InteractionData& data = model.data();
-  std::unordered_set<int32_t> shown;
-  for (const auto& it : result->items) shown.insert(it.item);
   auto make_item = [&](int32_t item, double score, const std::string& kind,
                        const std::string& text) {
     rec::RecommendedItem it;
@@ -300,13 +298,12 @@ void ApplyIntentSwitch(const rec::Recommender& model, const rec::RecommendReques
     if (!r.ok()) return;
     const size_t keep = n - n / 3;
     if (result->items.size() > keep) result->items.resize(keep);
+    std::unordered_set<int32_t> listed;
+    for (const auto& it : result->items) listed.insert(it.item);
     size_t added = 0;
     for (auto& it : r->items) {
       if (result->items.size() >= n) break;
-      if (shown.count(it.item) && std::any_of(result->items.begin(), result->items.end(),
-                                              [&](const auto& x) { return x.item == it.item; })) {
-        continue;
-      }
+      if (!listed.insert(it.item).second) continue;
       result->items.push_back(std::move(it));
       ++added;
     }

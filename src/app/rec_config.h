@@ -95,7 +95,7 @@ StatusOr<recommend::RecommendRequest> BuildLiveRequest(store::Store& store,
 //  - high: the session's cart items not bought yet go first ("still in your
 //    cart"), then complements of the cart (the fbt scenario), then the rest;
 //  - low: exploration -- the last third of the list is replaced by trending
-//    items not shown yet ("trending now");
+//    items not already in the list;
 //  - medium / unknown / other scenarios: unchanged.
 // Adds a note naming the switch. Never fails: a scenario the model lacks is skipped.
 void ApplyIntentSwitch(const recommend::Recommender& rec, const recommend::RecommendRequest& req,

@@ -17,25 +17,19 @@
 #include "common/time.h"
 #include "eval/metrics.h"
 #include "ingest/csv_reader.h"
+#include "ingest/parse.h"
 #include "rank/logistic_regression.h"
 
 namespace souk::eval {
 namespace {
+
+using ingest::ParseNumber;
 
 using online::SessionEvent;
 using rank::LabeledSession;
 using store::EventType;
 
 double Sigmoid(double m) { return 1.0 / (1.0 + std::exp(-m)); }
-
-std::optional<double> ParseNumber(std::string_view s) {
-  if (s.empty()) return std::nullopt;
-  std::string tmp(s);
-  char* end = nullptr;
-  const double v = std::strtod(tmp.c_str(), &end);
-  if (end != tmp.c_str() + tmp.size() || !std::isfinite(v)) return std::nullopt;
-  return v;
-}
 
 // ---------------------------------------------------------------------------
 // Metrics of one model on the test rows.

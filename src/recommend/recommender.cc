@@ -48,12 +48,6 @@ double Seconds(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-StatusOr<std::string> ReadText(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return NotFoundError(fmt::format("'{}' is missing", path.string()));
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
 std::string Joined(const std::vector<std::string>& v) {
   std::string s;
   for (const std::string& x : v) s += (s.empty() ? "" : ", ") + x;
@@ -509,7 +503,7 @@ StatusOr<std::unique_ptr<Recommender>> Recommender::Load(const std::string& dir_
   }
   const RecommenderDeps deps = WithDefaults(deps_in);
   const fs::path dir(dir_in);
-  ASSIGN_OR_RETURN(std::string manifest_text, ReadText(dir / "manifest.json"));
+  ASSIGN_OR_RETURN(std::string manifest_text, ReadFileToString(dir / "manifest.json"));
   json manifest = json::parse(manifest_text, nullptr, false);
   const std::string mpath = (dir / "manifest.json").string();
   if (manifest.is_discarded() || !manifest.is_object()) return DataLossError(mpath + " is not valid JSON");
@@ -522,7 +516,7 @@ StatusOr<std::unique_ptr<Recommender>> Recommender::Load(const std::string& dir_
         "{}: format_version {} is not supported (this souk reads {}); retrain with `souk train "
         "recommender`", mpath, manifest.value("format_version", 0), kRecommenderFormatVersion));
   }
-  ASSIGN_OR_RETURN(std::string pipeline_text, ReadText(dir / "pipeline.json"));
+  ASSIGN_OR_RETURN(std::string pipeline_text, ReadFileToString(dir / "pipeline.json"));
   json pipeline = json::parse(pipeline_text, nullptr, false);
   if (pipeline.is_discarded()) return DataLossError((dir / "pipeline.json").string() + " is not valid JSON");
   PipelineConfig empty;

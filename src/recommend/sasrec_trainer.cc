@@ -688,13 +688,9 @@ Status SasRecModel::Save(const std::filesystem::path& dir) const {
 
 StatusOr<std::unique_ptr<SasRecModel>> SasRecModel::Load(const std::filesystem::path& dir) {
   const std::filesystem::path manifest_path = dir / "manifest.json";
-  std::string text;
-  {
-    std::ifstream in(manifest_path, std::ios::binary);
-    if (!in) return NotFoundError(fmt::format("sasrec: no manifest {}", manifest_path.string()));
-    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  }
-  json manifest = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  auto text = ReadFileToString(manifest_path);
+  if (!text.ok()) return text.status().WithContext("sasrec manifest");
+  json manifest = json::parse(*text, nullptr, /*allow_exceptions=*/false);
   if (!manifest.is_object()) {
     return DataLossError(fmt::format("sasrec: {} is not a JSON object", manifest_path.string()));
   }

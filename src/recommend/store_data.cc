@@ -62,12 +62,6 @@ T Take(const char*& p) {
   return v;
 }
 
-StatusOr<std::string> ReadAll(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return NotFoundError(fmt::format("'{}' is missing", path.string()));
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
 }  // namespace
 
 StatusOr<InteractionData> LoadInteractionData(store::Snapshot& snapshot,
@@ -188,7 +182,7 @@ Status WriteInteractionData(const InteractionData& data, const std::string& dir)
 
 StatusOr<InteractionData> ReadInteractionData(const std::string& dir) {
   const fs::path d(dir);
-  ASSIGN_OR_RETURN(std::string meta_text, ReadAll(d / "data.json"));
+  ASSIGN_OR_RETURN(std::string meta_text, ReadFileToString(d / "data.json"));
   json meta = json::parse(meta_text, nullptr, false);
   if (meta.is_discarded() || !meta.is_object() || meta.value("kind", "") != "interaction_data") {
     return DataLossError(fmt::format("'{}' is not an interaction data manifest", (d / "data.json").string()));
@@ -237,7 +231,7 @@ StatusOr<InteractionData> ReadInteractionData(const std::string& dir) {
   if (data.num_items() != meta.value("items", -1) || data.num_users() != meta.value("users", -1)) {
     return DataLossError(fmt::format("'{}': item or user count differs from data.json", dir));
   }
-  ASSIGN_OR_RETURN(std::string bin, ReadAll(d / "interactions.bin"));
+  ASSIGN_OR_RETURN(std::string bin, ReadFileToString(d / "interactions.bin"));
   const std::string bin_path = (d / "interactions.bin").string();
   if (bin.size() < sizeof(kMagic) + 8 || std::memcmp(bin.data(), kMagic, sizeof(kMagic)) != 0) {
     return DataLossError(fmt::format("'{}' is not an interactions file", bin_path));
