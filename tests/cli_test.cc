@@ -76,7 +76,7 @@ TEST(CliTest, ConfigDocMatchesTheBinary) {
 
 TEST(CliTest, DemoRunsEndToEnd) {
   auto data = testing::TempDir("cli-demo");
-  auto r = RunSouk(fmt::format("demo --data-dir {} --items 400 --users 150 --days 20 --progress off", data.string()));
+  auto r = RunSouk(fmt::format("demo --data-dir {} --items 400 --users 150 --days 20 --progress off --no-serve", data.string()));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   for (const char* s : {"[1/8]", "[3/8]", "[8/8]", "Imported souk", "Popularity concentration",
                         "items indexed", "held-out searches", "matches", "purchase intent",

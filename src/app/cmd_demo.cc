@@ -9,6 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include "app/app_context.h"
+#include "app/commands.h"
+#include "server/api_keys.h"
 #include "app/store_access.h"
 #include "common/clock.h"
 #include "ingest/generator.h"
@@ -214,7 +216,11 @@ void RegisterCommand_demo(CLI::App& app, AppContext& ctx) {
   cmd->add_option("--items", *items, "demo catalog size")->capture_default_str();
   cmd->add_option("--users", *users, "demo shoppers")->capture_default_str();
   cmd->add_option("--days", *days, "demo days of behavior")->capture_default_str();
-  cmd->callback([&ctx, items, users, days] {
+  auto no_serve = std::make_shared<bool>(false);
+  auto port = std::make_shared<int>(8080);
+  cmd->add_flag("--no-serve", *no_serve, "stop after the demo instead of serving the HTTP API");
+  cmd->add_option("--port", *port, "port the demo serves on at the end (0 = any free port)")->capture_default_str();
+  cmd->callback([&ctx, items, users, days, no_serve, port] {
     throw CLI::RuntimeError(Run(ctx, [&]() -> Status {
       const int64_t t0 = RealClock().MonotonicMicros();
       std::error_code ec;
@@ -222,6 +228,11 @@ void RegisterCommand_demo(CLI::App& app, AppContext& ctx) {
       std::filesystem::remove(ctx.DbPath(), ec);
       std::filesystem::remove(ctx.DbPath() + "-wal", ec);
       std::filesystem::remove(ctx.DbPath() + "-shm", ec);
+      // ... and fresh live state, experiments and audit log that belonged to the old store.
+      std::filesystem::remove_all(std::filesystem::path(ctx.data_dir) / "online", ec);
+      for (const char* f : {"experiments.db", "experiments.db-wal", "experiments.db-shm", "audit.jsonl"}) {
+        std::filesystem::remove(std::filesystem::path(ctx.data_dir) / f, ec);
+      }
       DemoState st;
       st.ctx = &ctx;
       auto stages = DemoStages(*items, *users, *days);
@@ -245,7 +256,17 @@ void RegisterCommand_demo(CLI::App& app, AppContext& ctx) {
           "  souk import --list-formats       import your own catalog and events\n",
           secs, ctx.data_dir, ctx.data_dir, ctx.data_dir, ctx.data_dir, ctx.data_dir, ctx.data_dir,
           ctx.data_dir, ctx.data_dir);
-      return OkStatus();
+      if (*no_serve || ctx.json) return OkStatus();
+      // The demo ends serving the store over HTTP, with an admin key to try it.
+      ASSIGN_OR_RETURN(auto keys, server::KeyStore::Open(std::filesystem::path(ctx.data_dir) / "keys.json"));
+      ASSIGN_OR_RETURN(std::string key, keys->Create(server::Scope::kAdmin, "demo admin"));
+      const std::string banner = fmt::format(
+          "admin key (shown once): {}\n"
+          "try:  curl -s -H 'Authorization: Bearer {}' 'http://127.0.0.1:{}/v1/search?q=dress&limit=3'\n"
+          "      curl -s -H 'Authorization: Bearer {}' 'http://127.0.0.1:{}/v1/recommendations/home?user=U000001&n=5'\n"
+          "the routes: docs/openapi.json (also GET /v1/openapi.json); stop with Ctrl-C\n",
+          key, key, *port, key, *port);
+      return ServeForever(ctx, "127.0.0.1", *port, 0, "", banner);
     }));
   });
 }

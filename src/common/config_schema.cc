@@ -103,6 +103,20 @@ const std::vector<ConfigKey>& ConfigSchema() {
         {"online.session_timeout_minutes", ConfigType::kInt, "30", "events without a session id start a new session after this many minutes of inactivity (intent training, souk intent, the recommender's intent)"},
         {"intent.calibration", ConfigType::kString, "isotonic", "calibration of the intent models: isotonic, platt or none (fitted on out-of-fold predictions)"},
         {"intent.folds", ConfigType::kInt, "5", "folds for the intent models' out-of-fold calibration and conversion priors"},
+        // HTTP API (souk serve)
+        {"server.host", ConfigType::kString, "127.0.0.1", "address souk serve listens on (0.0.0.0 = every interface)"},
+        {"server.port", ConfigType::kInt, "8080", "port souk serve listens on (--port overrides)"},
+        {"server.threads", ConfigType::kInt, "8", "request worker threads of souk serve"},
+        {"server.max_body_bytes", ConfigType::kInt, "8388608", "largest request body accepted (bigger: 413)"},
+        {"server.rate_limit_per_second", ConfigType::kDouble, "200", "requests per second per API key (token bucket; 0 = unlimited; over: 429 with Retry-After)"},
+        {"server.rate_limit_burst", ConfigType::kDouble, "400", "burst size of the per-key rate limit"},
+        {"server.train_schedule", ConfigType::kString, "", "scheduled retraining (UTC): empty/off, nightly, hourly, daily HH:MM, every 6h, every 30m"},
+        {"server.tls_cert", ConfigType::kString, "", "PEM certificate file: serve HTTPS when set (with server.tls_key)"},
+        {"server.tls_key", ConfigType::kString, "", "PEM private key file of server.tls_cert"},
+        // privacy
+        {"privacy.mode", ConfigType::kBool, "false", "privacy mode: request logs carry no raw user ids, paths or query text"},
+        {"privacy.pseudonymize_users", ConfigType::kBool, "false", "replace user ids by a keyed HMAC-SHA256 at ingestion and lookup (key in <data>/privacy.key)"},
+        {"privacy.pii", ConfigType::kString, "redact", "e-mail addresses, phone and card numbers in event context: off, redact or reject"},
         // ranker
         {"ranker.rounds", ConfigType::kInt, "300", "maximum boosting rounds of the learning-to-rank model (early stopping on validation)"},
         {"ranker.max_depth", ConfigType::kInt, "6", "tree depth of the learning-to-rank model"},

@@ -311,6 +311,7 @@ struct SessionTracker::State {
   int64_t watermark_ms = 0;  // newest event time seen
   int64_t clock_ms = 0;      // newest now_ms given to ExpireIdle
   int64_t events_observed = 0, replayed_events = 0;
+  int64_t source_position = 0;  // newest position in the event source (the store's event id) applied
   bool dropped_torn_tail = false;
 
   // GUARDED_BY(writer_mu)
@@ -494,6 +495,7 @@ struct SessionTracker::State {
         enc.Str(k);
       }
     }
+    enc.I64(source_position);  // trailing: snapshots written before it lack it (= 0)
     return std::move(enc.bytes());
   }
 
@@ -545,6 +547,7 @@ struct SessionTracker::State {
       }
       if (!users.emplace(std::move(id), std::move(u)).second) return false;
     }
+    if (!dec.done() && !dec.I64(source_position)) return false;
     return dec.done();
   }
 
@@ -603,7 +606,10 @@ struct SessionTracker::State {
     };
     if (!dec.U64(seq) || !dec.U8(kind)) return malformed();
     if (seq < next_seq) return OkStatus();  // already in the snapshot
-    if (kind == internal::kRecordBatch) {
+    if (kind == internal::kRecordBatch || kind == internal::kRecordBatchAt) {
+      int64_t position = 0;
+      if (kind == internal::kRecordBatchAt && !dec.I64(position)) return malformed();
+      source_position = std::max(source_position, position);
       uint32_t n = 0;
       if (!dec.U32(n)) return malformed();
       std::vector<TrackedEvent> batch;
@@ -846,15 +852,30 @@ SessionTracker::SessionTracker(std::unique_ptr<State> state) : state_(std::move(
 SessionTracker::~SessionTracker() = default;
 
 StatusOr<std::vector<std::string>> SessionTracker::Observe(std::span<const TrackedEvent> batch) {
+  return Observe(batch, -1);
+}
+
+int64_t SessionTracker::source_position() const {
+  std::shared_lock lock(state_->mu);
+  return state_->source_position;
+}
+
+StatusOr<std::vector<std::string>> SessionTracker::Observe(std::span<const TrackedEvent> batch,
+                                                           int64_t source_position) {
   for (size_t i = 0; i < batch.size(); ++i) RETURN_IF_ERROR(ValidateEvent(batch[i], i));
   std::vector<std::string> keys;
-  if (batch.empty()) return keys;
+  if (batch.empty() && source_position < 0) return keys;
   State& st = *state_;
   std::lock_guard writer(st.writer_mu);
   if (st.persistent()) {
     Encoder enc;
     enc.U64(st.next_seq);
-    enc.U8(internal::kRecordBatch);
+    if (source_position >= 0) {
+      enc.U8(internal::kRecordBatchAt);
+      enc.I64(source_position);
+    } else {
+      enc.U8(internal::kRecordBatch);
+    }
     enc.U32(static_cast<uint32_t>(batch.size()));
     for (const TrackedEvent& t : batch) {
       enc.Str(t.user_id);
@@ -868,6 +889,7 @@ StatusOr<std::vector<std::string>> SessionTracker::Observe(std::span<const Track
   {
     std::unique_lock lock(st.mu);
     for (const TrackedEvent& t : batch) keys.push_back(st.Apply(t));
+    if (source_position >= 0) st.source_position = std::max(st.source_position, source_position);
   }
   st.events_since_checkpoint += static_cast<int64_t>(batch.size());
   if (st.persistent() && st.options.checkpoint_every > 0 &&
@@ -950,6 +972,33 @@ int64_t SessionTracker::ExpireIdle(int64_t now_ms) {
   ++st.next_seq;
   std::unique_lock lock(st.mu);
   return st.ApplyExpire(now_ms);
+}
+
+StatusOr<int64_t> SessionTracker::ForgetUser(const std::string& user_id) {
+  if (user_id.empty()) return InvalidArgumentError("ForgetUser: empty user id");
+  State& st = *state_;
+  std::lock_guard writer(st.writer_mu);
+  int64_t removed = 0;
+  {
+    std::unique_lock lock(st.mu);
+    auto uit = st.users.find(user_id);
+    if (uit == st.users.end()) return int64_t{0};
+    for (const std::string& key : uit->second.sessions) {
+      auto sit = st.sessions.find(key);
+      if (sit == st.sessions.end()) continue;
+      SessionState& ss = sit->second;
+      std::erase(ss.users, user_id);
+      if (ss.users.empty() || ss.user_id == user_id) {
+        // The session's events are the user's: drop the whole session.
+        st.sessions.erase(sit);
+        ++removed;
+      }
+    }
+    st.users.erase(uit);
+  }
+  // A snapshot without the user replaces the journal that still holds its events.
+  RETURN_IF_ERROR(st.CheckpointLocked());
+  return removed;
 }
 
 Status SessionTracker::Checkpoint() {

@@ -78,6 +78,14 @@ class SessionTracker {
   // InvalidArgument "event 3: ..."), then journals and applies it.
   // Returns the session key of every event, in order.
   StatusOr<std::vector<std::string>> Observe(std::span<const TrackedEvent> batch);
+  // The same, recording that the batch brings the tracker up to `source_position`
+  // of its event source (the store's event id of the batch's last event), in the
+  // same journal record: after a crash, source_position() says exactly which
+  // source events the tracker has (a source re-feeds what came after it). An
+  // empty batch only records the position. source_position < 0 = none.
+  StatusOr<std::vector<std::string>> Observe(std::span<const TrackedEvent> batch, int64_t source_position);
+  // The largest source position observed (0 = none).
+  int64_t source_position() const;
 
   // A session by key (as returned by Observe, or a client session id).
   std::optional<SessionSnapshot> Session(const std::string& key) const;
@@ -90,6 +98,10 @@ class SessionTracker {
   int64_t ExpireIdle(int64_t now_ms);
   // Writes a snapshot of everything and truncates the journal.
   Status Checkpoint();
+  // Forgets a user (privacy): drops the user's customer counters and every
+  // session whose events are theirs, then checkpoints, so neither memory nor
+  // the files keep them once this returns. Returns the sessions dropped.
+  StatusOr<int64_t> ForgetUser(const std::string& user_id);
   TrackerStats Stats() const;
 
  private:

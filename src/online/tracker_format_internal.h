@@ -38,6 +38,8 @@ inline constexpr uint32_t kMaxRecordBytes = 1u << 30;
 // Record kinds (first payload byte after the u64 sequence number).
 inline constexpr uint8_t kRecordBatch = 1;   // u32 n, then n events
 inline constexpr uint8_t kRecordExpire = 2;  // i64 now_ms
+inline constexpr uint8_t kRecordBatchAt = 3; // i64 source position, u32 n, then n events
+// Snapshot payloads end with an i64 source position (absent in older snapshots = 0).
 
 // Appends little-endian encodings to a byte string.
 class Encoder {

@@ -52,7 +52,7 @@ uint32_t SearchCatalog::Add(const store::Item& item) {
 
 uint32_t SearchCatalog::Add(CatalogDoc doc) {
   const uint32_t id = static_cast<uint32_t>(docs_.size());
-  by_external_.emplace(doc.external_id, id);
+  by_external_[doc.external_id] = id;  // a superseding doc takes the id over
   for (const text::AnalyzedToken& tok : analyzer_->Analyze(doc.title)) {
     auto [it, inserted] = term_ids_.emplace(tok.term, static_cast<uint32_t>(term_ids_.size()));
     if (inserted) {
@@ -168,7 +168,17 @@ std::vector<uint8_t> SearchCatalog::AllowBitmap(const index::Filter& f) const {
   return allow;
 }
 
+void SearchCatalog::Remove(uint32_t d) {
+  if (d >= docs_.size() || removed(d)) return;
+  if (removed_.size() < docs_.size()) removed_.resize(docs_.size(), 0);
+  removed_[d] = 1;
+  ++removed_total_;
+  auto it = by_external_.find(docs_[d].external_id);
+  if (it != by_external_.end() && it->second == d) by_external_.erase(it);
+}
+
 bool SearchCatalog::MatchesFolded(uint32_t d, const index::Filter& f) const {
+  if (removed(d)) return false;
   const CatalogDoc& doc = docs_[d];
   if (!f.brands.empty() &&
       std::find(f.brands.begin(), f.brands.end(), folded_brand_[d]) == f.brands.end()) {

@@ -55,6 +55,13 @@ class SearchCatalog {
   // conversion). Call after the last Add/AddEvent.
   void Finish();
 
+  // Takes doc d out of the catalog (a deleted or superseded item): Find() no
+  // longer returns it, Matches() is false, retrieval skips it. Numbers are not
+  // reused. Idempotent.
+  void Remove(uint32_t d);
+  bool removed(uint32_t d) const { return d < removed_.size() && removed_[d] != 0; }
+  size_t removed_count() const { return removed_total_; }
+
   size_t size() const { return docs_.size(); }
   const CatalogDoc& doc(uint32_t d) const { return docs_[d]; }
   std::optional<uint32_t> Find(std::string_view external_id) const;
@@ -121,6 +128,8 @@ class SearchCatalog {
   std::unordered_map<std::string, std::string> brands_;
   std::unordered_map<std::string, uint32_t> attribute_values_;
   std::unordered_set<std::string> attribute_keys_, numeric_keys_;
+  std::vector<uint8_t> removed_;  // by doc (may be shorter than docs_: not removed)
+  size_t removed_total_ = 0;
 };
 
 }  // namespace souk::search

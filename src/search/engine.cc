@@ -178,6 +178,7 @@ StatusOr<std::vector<Candidate>> SearchEngine::Retrieve(const ParsedQuery& q,
     if (o.facets != nullptr) lq.facets = *o.facets;
     ASSIGN_OR_RETURN(index::LexicalResult r, parts_.lexical->Search(lq));
     for (size_t i = 0; i < r.hits.size(); ++i) {
+      if (parts_.catalog->removed(r.hits[i].doc)) continue;  // deleted live, index not yet rebuilt
       Candidate& c = slot(r.hits[i].doc);
       c.lexical_rank = static_cast<int>(i + 1);
       c.lexical_score = r.hits[i].score;
@@ -198,7 +199,8 @@ StatusOr<std::vector<Candidate>> SearchEngine::Retrieve(const ParsedQuery& q,
       index::VectorQuery vq;
       vq.vector = qv.data();
       vq.k = options_.dense_candidates;
-      if (!filter.Empty()) {
+      if (!filter.Empty() || parts_.catalog->removed_count() > 0) {
+        // Filters (and live-deleted docs) apply during the vector search.
         allow = parts_.catalog->AllowBitmap(filter);
         vq.allow = &allow;
       }
@@ -375,7 +377,7 @@ Status SearchEngine::Featurize(const ParsedQuery& q, std::vector<Candidate>& can
     if (d.price) f[kLogPrice] = static_cast<float>(std::log1p(std::max(0.0, *d.price)));
     if (d.created_at_ms > 0) f[kAgeDays] = static_cast<float>((newest - d.created_at_ms) / 86400e3);
     if (user_id != nullptr && !user_id->empty() && parts_.profiles) {
-      f[kPersonal] = static_cast<float>(parts_.profiles->Affinity(*user_id, c.doc));
+      f[kPersonal] = static_cast<float>(parts_.profiles->Affinity(*user_id, *parts_.catalog, c.doc));
     }
     f[kSpellingCorrected] = q.corrected ? 1.0f : 0.0f;
   }
@@ -493,7 +495,7 @@ StatusOr<SearchResponse> SearchEngine::Search(const SearchRequest& req) const {
       }
       const double span = hi > lo ? hi - lo : 1.0;
       for (size_t i = 0; i < depth; ++i) {
-        const double a = parts_.profiles->Affinity(req.user_id, ranked[i].doc);
+        const double a = parts_.profiles->Affinity(req.user_id, *parts_.catalog, ranked[i].doc);
         ranked[i].personal_boost = options_.personalization_weight * a;
         ranked[i].score = (ranked[i].score - lo) / span + ranked[i].personal_boost;
       }
@@ -560,7 +562,7 @@ Status SearchEngine::Explain(const SearchRequest& req, const std::vector<Candida
     }
     e.personal_boost = c.personal_boost;
     if (c.personal_boost != 0 && parts_.profiles) {
-      parts_.profiles->Affinity(req.user_id, c.doc, &e.personal_parts);
+      parts_.profiles->Affinity(req.user_id, *parts_.catalog, c.doc, &e.personal_parts);
     }
     e.final_score = c.score;
     out.hits[i - begin].explanation = std::move(e);

@@ -47,6 +47,12 @@ void UserProfiles::Finish() {
 
 double UserProfiles::Affinity(const std::string& user, uint32_t doc,
                               std::vector<std::pair<std::string, double>>* parts) const {
+  return Affinity(user, *catalog_, doc, parts);
+}
+
+double UserProfiles::Affinity(const std::string& user, const SearchCatalog& catalog, uint32_t doc,
+                              std::vector<std::pair<std::string, double>>* parts) const {
+  const SearchCatalog* catalog_ = &catalog;  // shadows the member on purpose
   auto it = users_.find(user);
   if (it == users_.end() || it->second.total <= 0) return 0;
   const Profile& p = it->second;

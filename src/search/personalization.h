@@ -38,6 +38,10 @@ class UserProfiles {
   // 0..1; parts (category, brand, price) are returned when `parts` is set.
   double Affinity(const std::string& user, uint32_t doc,
                   std::vector<std::pair<std::string, double>>* parts = nullptr) const;
+  // The same against another catalog (a live-updated copy of the one the
+  // profiles were built from: profiles hold categories, brands and prices, not docs).
+  double Affinity(const std::string& user, const SearchCatalog& catalog, uint32_t doc,
+                  std::vector<std::pair<std::string, double>>* parts = nullptr) const;
 
  private:
   struct Profile {

@@ -49,7 +49,7 @@ Status AddItems(store::Snapshot& snap, SearchCatalog& catalog,
       } else {
         CatalogDoc gone;
         gone.external_id = id;
-        catalog.Add(std::move(gone));
+        catalog.Remove(catalog.Add(std::move(gone)));
       }
       seen.insert(id);
     }
@@ -357,7 +357,9 @@ StatusOr<std::unique_ptr<StoreSearch>> OpenStoreSearch(store::Snapshot& snap,
                    index::LexicalIndex::Open((root / "index" / "lexical").string(), lo));
   SearchEngine::Parts parts;
   parts.catalog = catalog;
-  parts.lexical = std::move(lexical);
+  out->lexical = std::shared_ptr<index::LexicalIndex>(std::move(lexical));
+  out->indexed_docs = std::min(catalog->size(), order.size());
+  parts.lexical = out->lexical;
   parts.profiles = profiles;
   const std::string enc = out->manifest.value("encoder", "");
   if (!enc.empty() && config.search.dense) {

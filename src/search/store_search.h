@@ -98,6 +98,9 @@ struct StoreSearch {
   std::string ranker_version;          // "" when no ranker
   std::string encoder;                 // "<name>-<version>" of the dense encoder, "" when none
   size_t unindexed_items = 0;          // items added since the last `souk index`
+  // Writable handle of the engine's lexical index (live updates, live_update.h).
+  std::shared_ptr<index::LexicalIndex> lexical;
+  size_t indexed_docs = 0;             // catalog docs [0, indexed_docs) are in the lexical index
 };
 
 // Opens the engine of `data_dir` over the snapshot's items and events.

@@ -795,6 +795,36 @@ StatusOr<int64_t> SqliteStore::RemoveEvents(const EventFilter& f) {
   return r;
 }
 
+StatusOr<int64_t> SqliteStore::ForgetUser(const std::string& external_id) {
+  if (external_id.empty()) return InvalidArgumentError("ForgetUser: empty user id");
+  std::lock_guard<std::mutex> lock(mu_);
+  RETURN_IF_ERROR(Exec(db_, "BEGIN IMMEDIATE"));
+  auto body = [&]() -> StatusOr<int64_t> {
+    int64_t removed = 0;
+    Stmt del_events;
+    RETURN_IF_ERROR(del_events.Prepare(db_, "DELETE FROM events WHERE user_id = (SELECT id FROM users WHERE ext_id = ?1)"));
+    del_events.BindText(1, external_id);
+    RETURN_IF_ERROR(del_events.StepDone());
+    removed = sqlite3_changes(db_);
+    Stmt del_user;
+    RETURN_IF_ERROR(del_user.Prepare(db_, "DELETE FROM users WHERE ext_id = ?1"));
+    del_user.BindText(1, external_id);
+    RETURN_IF_ERROR(del_user.StepDone());
+    Stmt del_q;
+    RETURN_IF_ERROR(del_q.Prepare(db_, "DELETE FROM quarantine WHERE instr(raw, ?1) > 0 OR instr(detail, ?1) > 0"));
+    del_q.BindText(1, external_id);
+    RETURN_IF_ERROR(del_q.StepDone());
+    return removed;
+  };
+  auto r = body();
+  if (!r.ok()) {
+    Exec(db_, "ROLLBACK").IgnoreError();
+    return r;
+  }
+  RETURN_IF_ERROR(Exec(db_, "COMMIT"));
+  return r;
+}
+
 namespace {
 
 class SqliteSnapshot final : public Snapshot {
@@ -906,6 +936,10 @@ StatusOr<int64_t> SqliteStore::MaxEventId() {
   RETURN_IF_ERROR(s.Prepare(db_, "SELECT COALESCE(MAX(id), 0) FROM events"));
   ASSIGN_OR_RETURN(bool row, s.Step());
   return row ? s.ColInt(0) : int64_t{0};
+}
+
+StatusOr<int64_t> Store::ForgetUser(const std::string&) {
+  return UnimplementedError("this store cannot forget users");
 }
 
 StatusOr<std::vector<RecentEvent>> Store::RecentEvents(const RecentEventsQuery&) {

@@ -47,6 +47,7 @@ class SqliteStore final : public Store {
                                                          const std::string& reason) override;
   StatusOr<std::map<std::string, int64_t>> QuarantineReasons() override;
   StatusOr<int64_t> RemoveEvents(const EventFilter& filter) override;
+  StatusOr<int64_t> ForgetUser(const std::string& external_id) override;
   StatusOr<std::unique_ptr<Snapshot>> OpenSnapshot() override;
   Status DeferSecondaryIndexes() override;
   Status RestoreSecondaryIndexes() override;

@@ -172,6 +172,11 @@ class Store {
 
   // Removes events (explicit cleaning); returns how many were removed.
   virtual StatusOr<int64_t> RemoveEvents(const EventFilter& filter) = 0;
+  // Forgets a user (privacy): deletes the user's events, the user's row and
+  // attributes, and quarantined records whose raw text contains the id, in one
+  // transaction. The dense id is not reused. Returns the events removed (0 for
+  // an unknown user). Default: Unimplemented.
+  virtual StatusOr<int64_t> ForgetUser(const std::string& external_id);
 
   virtual StatusOr<std::unique_ptr<Snapshot>> OpenSnapshot() = 0;
 
