@@ -14,6 +14,9 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include <atomic>
 #include <filesystem>
@@ -550,6 +553,75 @@ TEST_F(ServerTest, NewChangedAndDeletedItemsShowInSearchAtOnce) {
   std::ifstream docs(data_ / "index" / "docs.txt");
   std::string all((std::istreambuf_iterator<char>(docs)), std::istreambuf_iterator<char>());
   EXPECT_EQ(all.find("\n" + top + "\n"), std::string::npos);
+}
+
+// A self-signed certificate for localhost (OpenSSL API; no openssl binary needed).
+bool WriteSelfSignedCert(const fs::path& cert, const fs::path& key) {
+  EVP_PKEY* pkey = EVP_RSA_gen(2048);
+  if (pkey == nullptr) return false;
+  X509* x = X509_new();
+  ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+  X509_gmtime_adj(X509_getm_notBefore(x), -60);
+  X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+  X509_set_pubkey(x, pkey);
+  X509_NAME* name = X509_get_subject_name(x);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("localhost"), -1, -1, 0);
+  X509_set_issuer_name(x, name);
+  bool ok = X509_sign(x, pkey, EVP_sha256()) > 0;
+  FILE* kf = std::fopen(key.c_str(), "w");
+  FILE* cf = std::fopen(cert.c_str(), "w");
+  ok = ok && kf && cf && PEM_write_PrivateKey(kf, pkey, nullptr, nullptr, 0, nullptr, nullptr) == 1 &&
+       PEM_write_X509(cf, x) == 1;
+  if (kf) std::fclose(kf);
+  if (cf) std::fclose(cf);
+  X509_free(x);
+  EVP_PKEY_free(pkey);
+  return ok;
+}
+
+TEST_F(ServerTest, ServesHttpsWhenACertificateIsConfigured) {
+  const fs::path dir = *root_ / "tls";
+  fs::create_directories(dir);
+  ASSERT_TRUE(WriteSelfSignedCert(dir / "cert.pem", dir / "key.pem"));
+  app::AppContext ctx;
+  ctx.data_dir = (dir / "data").string();
+  ASSERT_TRUE(ctx.Init().ok());
+  auto so = server::ServiceOptionsFrom(ctx.config);
+  ASSERT_TRUE(so.ok());
+  so->load_engines = false;
+  auto svc = server::Service::Open(ctx, *so);
+  ASSERT_TRUE(svc.ok()) << svc.status().ToString();
+  // Missing files are a clear error, not a crash.
+  server::HttpServerOptions bad;
+  bad.port = 0;
+  bad.tls_cert = (dir / "nope.pem").string();
+  bad.tls_key = (dir / "key.pem").string();
+  server::HttpServer bad_server(**svc, bad);
+  Status st = bad_server.Bind();
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(st.message().find("nope.pem"), std::string::npos);
+
+  server::HttpServerOptions ho;
+  ho.port = 0;
+  ho.log_requests = false;
+  ho.tls_cert = (dir / "cert.pem").string();
+  ho.tls_key = (dir / "key.pem").string();
+  server::HttpServer https(**svc, ho);
+  ASSERT_TRUE(https.Bind().ok());
+  std::thread t([&] { (void)https.Listen(); });
+  httplib::SSLClient c("127.0.0.1", https.port());
+  c.enable_server_certificate_verification(false);
+  auto r = c.Get("/healthz");
+  ASSERT_TRUE(r) << httplib::to_string(r.error());
+  EXPECT_EQ(r->status, 200);
+  EXPECT_NE(r->body.find("\"ready\""), std::string::npos);
+  // Plain HTTP to the TLS port gets no answer.
+  httplib::Client plain("127.0.0.1", https.port());
+  plain.set_read_timeout(2, 0);
+  auto p = plain.Get("/healthz");
+  EXPECT_TRUE(!p || p->status != 200);
+  https.Stop();
+  t.join();
 }
 
 TEST_F(ServerTest, ReloadsUnderLoadFailNoRequest) {
