@@ -70,23 +70,12 @@ Status RunRecommend(AppContext& ctx, const RecommendArgs& args) {
   }
   ASSIGN_OR_RETURN(auto store, OpenStore(ctx, false));
   const auto t0 = std::chrono::steady_clock::now();
-  std::vector<std::string> notes;
-  ASSIGN_OR_RETURN(recommend::RecommendRequest req, BuildLiveRequest(*store, *model, args.request, &notes));
-  ASSIGN_OR_RETURN(recommend::RecommendResult r,
-                   model->Recommend(req, {.explain = args.explain, .lang = lang}));
-  std::string intent_level;
-  if (registries->intent() != nullptr && std::isfinite(r.intent)) {
-    intent_level = IntentLevel(*registries->intent(), r.intent);
-    if (!args.no_intent_switch) ApplyIntentSwitch(*model, req, intent_level, lang, &r);
-  }
+  ASSIGN_OR_RETURN(LiveRecommendation live,
+                   RecommendLive(*store, *model, registries->intent(), args.request,
+                                 {.explain = args.explain, .lang = lang}, !args.no_intent_switch));
+  const recommend::RecommendResult& r = live.result;
+  const std::string& intent_level = live.intent_level;
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-  // Say once why a shopper gets trending items.
-  bool said_unknown = false;
-  for (const std::string& n : notes) said_unknown = said_unknown || n.rfind("unknown user", 0) == 0;
-  if (said_unknown) {
-    std::erase_if(r.notes, [](const std::string& n) { return n.rfind("no history", 0) == 0; });
-  }
-  r.notes.insert(r.notes.begin(), notes.begin(), notes.end());
   if (ctx.json) {
     nlohmann::json j = RecommendResultToJson(r, args.explain);
     j["model"] = version;

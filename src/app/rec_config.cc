@@ -203,6 +203,28 @@ StatusOr<rec::RecommendRequest> BuildLiveRequest(store::Store& store, const rec:
   return req;
 }
 
+StatusOr<LiveRecommendation> RecommendLive(store::Store& store, const rec::Recommender& model,
+                                           const IntentModels* intent, const LiveRequestArgs& args,
+                                           const rec::RecommendParams& params, bool intent_switch) {
+  std::vector<std::string> notes;
+  ASSIGN_OR_RETURN(rec::RecommendRequest req, BuildLiveRequest(store, model, args, &notes));
+  LiveRecommendation out;
+  ASSIGN_OR_RETURN(out.result, model.Recommend(req, params));
+  rec::RecommendResult& r = out.result;
+  if (intent != nullptr && std::isfinite(r.intent)) {
+    out.intent_level = IntentLevel(*intent, r.intent);
+    if (intent_switch) ApplyIntentSwitch(model, req, out.intent_level, params.lang, &r);
+  }
+  // Say once why a shopper gets trending items.
+  bool said_unknown = false;
+  for (const std::string& n : notes) said_unknown = said_unknown || n.rfind("unknown user", 0) == 0;
+  if (said_unknown) {
+    std::erase_if(r.notes, [](const std::string& n) { return n.rfind("no history", 0) == 0; });
+  }
+  r.notes.insert(r.notes.begin(), notes.begin(), notes.end());
+  return out;
+}
+
 json RecommendResultToJson(const rec::RecommendResult& r, bool explain) {
   json items = json::array();
   for (const rec::RecommendedItem& it : r.items) {

@@ -102,6 +102,20 @@ void ApplyIntentSwitch(const recommend::Recommender& rec, const recommend::Recom
                        const std::string& level, recommend::ReasonLanguage lang,
                        recommend::RecommendResult* result);
 
+// A live recommendation as `souk recommend` and GET /v1/recommendations/{scenario}
+// give it: BuildLiveRequest, Recommend, then -- when `intent` (may be null) is
+// given and the session has a score -- its level and, with `intent_switch`,
+// ApplyIntentSwitch. The request's notes come first; a note about an unknown
+// user replaces the result's "no history" note. Errors: those of
+// BuildLiveRequest and Recommend.
+struct LiveRecommendation {
+  recommend::RecommendResult result;
+  std::string intent_level;  // "" when no intent score
+};
+StatusOr<LiveRecommendation> RecommendLive(store::Store& store, const recommend::Recommender& rec,
+                                           const IntentModels* intent, const LiveRequestArgs& args,
+                                           const recommend::RecommendParams& params, bool intent_switch);
+
 // The JSON form of a result (the `souk recommend --json` contract):
 // {"scenario", "pipeline", "cold_start", "ranked", "candidates", "notes",
 //  "items": [{"id", "title", "score", "reason", "reasons": [...],

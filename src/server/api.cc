@@ -373,16 +373,14 @@ StatusOr<ApiSearch> ParseSearchBody(const json& body, const RequestLimits& limit
       (std::string(key) == "filters" ? s.filters : s.facets).push_back((*it)[k].get<std::string>());
     }
   }
-  for (auto [key, dst, def, max] : {std::tuple{"limit", &s.limit, int64_t{20}, int64_t{limits.max_limit}},
+  for (auto [key, dst, min, max] : {std::tuple{"limit", &s.limit, int64_t{1}, int64_t{limits.max_limit}},
                                     std::tuple{"offset", &s.offset, int64_t{0}, int64_t{100000}}}) {
     auto it = body.find(key);
     if (it == body.end() || it->is_null()) continue;
     if (!it->is_number_integer() && !it->is_number_unsigned()) return FieldError(key, "must be an integer");
     const int64_t v = it->get<int64_t>();
-    const int64_t min = std::string(key) == "limit" ? 1 : 0;
     if (v < min || v > max) return FieldError(key, fmt::format("must be between {} and {}, got {}", min, max, v));
     *dst = v;
-    (void)def;
   }
   if (auto it = body.find("explain"); it != body.end() && !it->is_null()) {
     if (!it->is_boolean()) return FieldError("explain", "must be true or false");

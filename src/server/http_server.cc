@@ -57,7 +57,8 @@ void WriteError(httplib::Response& res, const ApiError& e, const std::string& re
 
 struct CompiledRoute {
   const Route* route;
-  std::regex re;
+  std::string pattern;  // the regex text cpp-httplib matches
+  std::regex re;        // the same, for the 405 check of unmatched requests
   std::vector<std::string> names;
 };
 
@@ -86,7 +87,8 @@ void HttpServer::Install() {
   for (const Route& r : service_.routes()) {
     CompiledRoute c;
     c.route = &r;
-    c.re = std::regex(PatternToRegex(r.pattern, &c.names));
+    c.pattern = PatternToRegex(r.pattern, &c.names);
+    c.re = std::regex(c.pattern);
     compiled->push_back(std::move(c));
   }
   Service* service = &service_;
@@ -187,8 +189,7 @@ void HttpServer::Install() {
       }
       finish(res.status);
     };
-    std::vector<std::string> tmp;
-    const std::string rx = PatternToRegex(route->pattern, &tmp);
+    const std::string& rx = cr.pattern;
     if (route->method == "GET") svr.Get(rx, handler);
     else if (route->method == "POST") svr.Post(rx, handler);
     else if (route->method == "DELETE") svr.Delete(rx, handler);

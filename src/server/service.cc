@@ -112,6 +112,8 @@ StatusOr<std::unique_ptr<Service>> Service::Open(const app::AppContext& ctx, Ser
   std::error_code ec;
   fs::create_directories(dir, ec);
   ASSIGN_OR_RETURN(s->store_, app::OpenStore(ctx, /*create=*/true));
+  ASSIGN_OR_RETURN(ingest::ValidationOptions vo, ingest::ValidationOptions::FromConfig(ctx.config));
+  s->validator_ = std::make_unique<ingest::Validator>(vo);
   online::TrackerOptions to;
   to.dir = (dir / "online").string();
   to.session_timeout_ms = app::SessionGapMs(ctx.config);
@@ -360,42 +362,43 @@ Status Service::Audit(const std::string& action, const ApiRequest& r, json detai
 // Routes
 
 void Service::BuildRoutes() {
+  // What each route does is documented in docs/openapi.json (checked against this table).
   auto add = [this](std::string method, std::string pattern, std::optional<Scope> scope,
-                    StatusOr<ApiResponse> (Service::*fn)(const ApiRequest&), std::string summary) {
+                    StatusOr<ApiResponse> (Service::*fn)(const ApiRequest&)) {
     routes_.push_back({std::move(method), std::move(pattern), scope,
-                       [this, fn](const ApiRequest& r) { return (this->*fn)(r); }, std::move(summary)});
+                       [this, fn](const ApiRequest& r) { return (this->*fn)(r); }});
   };
   const Scope kS = Scope::kSearch, kI = Scope::kIngest, kA = Scope::kAdmin;
-  add("GET", "/healthz", std::nullopt, &Service::Healthz, "liveness and readiness");
-  add("GET", "/metrics", kA, &Service::MetricsText, "Prometheus metrics");
-  add("GET", "/v1/openapi.json", kS, &Service::OpenApi, "this API's OpenAPI document");
-  add("POST", "/v1/items", kI, &Service::UpsertItems, "batch upsert of items");
-  add("GET", "/v1/items", kS, &Service::ListItems, "items, paginated");
-  add("GET", "/v1/items/{id}", kS, &Service::GetItem, "one item");
-  add("DELETE", "/v1/items/{id}", kI, &Service::DeleteItem, "delete an item");
-  add("POST", "/v1/events", kI, &Service::IngestEvents, "batch ingest of behavior events");
-  add("GET", "/v1/search", kS, &Service::Search, "search (query string)");
-  add("POST", "/v1/search", kS, &Service::Search, "search (JSON body)");
-  add("GET", "/v1/autocomplete", kS, &Service::Autocomplete, "completions of a prefix");
-  add("GET", "/v1/recommendations/{scenario}", kS, &Service::Recommend, "recommendations of a scenario");
-  add("GET", "/v1/intent", kS, &Service::Intent, "purchase intent of a shopper or session");
-  add("GET", "/v1/sessions/{id}", kS, &Service::SessionState, "live session counters");
-  add("GET", "/v1/explain/search", kS, &Service::ExplainSearch, "why an item ranks where it does for a query");
-  add("DELETE", "/v1/users/{id}", kA, &Service::ForgetUser, "forget a user (privacy)");
-  add("POST", "/v1/experiments", kA, &Service::CreateExperiment, "create an A/B experiment");
-  add("GET", "/v1/experiments", kA, &Service::ListExperiments, "experiments");
-  add("GET", "/v1/experiments/{name}", kA, &Service::GetExperiment, "one experiment");
-  add("POST", "/v1/experiments/{name}/stop", kA, &Service::StopExperiment, "stop an experiment");
-  add("GET", "/v1/experiments/{name}/results", kA, &Service::ExperimentResults, "per-variant results");
-  add("POST", "/v1/admin/train", kA, &Service::Train, "train models in the background");
-  add("GET", "/v1/admin/jobs", kA, &Service::ListJobs, "background jobs");
-  add("GET", "/v1/admin/jobs/{id}", kA, &Service::GetJob, "one background job");
-  add("GET", "/v1/admin/status", kA, &Service::Status_, "store, engines, models, jobs");
-  add("POST", "/v1/admin/reload", kA, &Service::ReloadRoute, "reload the engines from the data directory");
-  add("GET", "/v1/admin/models", kA, &Service::ListModels, "model versions per kind");
-  add("POST", "/v1/admin/models/{kind}/activate", kA, &Service::ActivateModel, "activate a model version");
-  add("POST", "/v1/admin/models/{kind}/rollback", kA, &Service::RollbackModel, "roll back to the previous version");
-  add("GET", "/v1/admin/quality", kA, &Service::Quality, "data-quality report");
+  add("GET", "/healthz", std::nullopt, &Service::Healthz);
+  add("GET", "/metrics", kA, &Service::MetricsText);
+  add("GET", "/v1/openapi.json", kS, &Service::OpenApi);
+  add("POST", "/v1/items", kI, &Service::UpsertItems);
+  add("GET", "/v1/items", kS, &Service::ListItems);
+  add("GET", "/v1/items/{id}", kS, &Service::GetItem);
+  add("DELETE", "/v1/items/{id}", kI, &Service::DeleteItem);
+  add("POST", "/v1/events", kI, &Service::IngestEvents);
+  add("GET", "/v1/search", kS, &Service::Search);
+  add("POST", "/v1/search", kS, &Service::Search);
+  add("GET", "/v1/autocomplete", kS, &Service::Autocomplete);
+  add("GET", "/v1/recommendations/{scenario}", kS, &Service::Recommend);
+  add("GET", "/v1/intent", kS, &Service::Intent);
+  add("GET", "/v1/sessions/{id}", kS, &Service::SessionState);
+  add("GET", "/v1/explain/search", kS, &Service::ExplainSearch);
+  add("DELETE", "/v1/users/{id}", kA, &Service::ForgetUser);
+  add("POST", "/v1/experiments", kA, &Service::CreateExperiment);
+  add("GET", "/v1/experiments", kA, &Service::ListExperiments);
+  add("GET", "/v1/experiments/{name}", kA, &Service::GetExperiment);
+  add("POST", "/v1/experiments/{name}/stop", kA, &Service::StopExperiment);
+  add("GET", "/v1/experiments/{name}/results", kA, &Service::ExperimentResults);
+  add("POST", "/v1/admin/train", kA, &Service::Train);
+  add("GET", "/v1/admin/jobs", kA, &Service::ListJobs);
+  add("GET", "/v1/admin/jobs/{id}", kA, &Service::GetJob);
+  add("GET", "/v1/admin/status", kA, &Service::Status_);
+  add("POST", "/v1/admin/reload", kA, &Service::ReloadRoute);
+  add("GET", "/v1/admin/models", kA, &Service::ListModels);
+  add("POST", "/v1/admin/models/{kind}/activate", kA, &Service::ActivateModel);
+  add("POST", "/v1/admin/models/{kind}/rollback", kA, &Service::RollbackModel);
+  add("GET", "/v1/admin/quality", kA, &Service::Quality);
 }
 
 StatusOr<ApiResponse> Service::Healthz(const ApiRequest&) {
@@ -438,11 +441,9 @@ StatusOr<ApiResponse> Service::OpenApi(const ApiRequest&) {
 StatusOr<ApiResponse> Service::UpsertItems(const ApiRequest& r) {
   ASSIGN_OR_RETURN(json body, ParseJsonBody(r.body, options_.limits));
   ASSIGN_OR_RETURN(std::vector<store::Item> items, ParseItems(body, options_.limits, NowMs()));
-  ASSIGN_OR_RETURN(ingest::ValidationOptions vo, ingest::ValidationOptions::FromConfig(ctx_.config));
-  ingest::Validator validator(vo);
   store::WriteBatch batch;
   for (size_t i = 0; i < items.size(); ++i) {
-    if (auto rej = validator.CheckItem(items[i])) {
+    if (auto rej = validator_->CheckItem(items[i])) {
       return InvalidArgumentError(fmt::format("items[{}]: {} ({})", i, rej->detail, rej->reason));
     }
     store::ItemWrite w;
@@ -521,8 +522,6 @@ StatusOr<ApiResponse> Service::IngestEvents(const ApiRequest& r) {
     }
   }
   ASSIGN_OR_RETURN(std::vector<ApiEvent> events, ParseEvents(body, options_.limits, NowMs()));
-  ASSIGN_OR_RETURN(ingest::ValidationOptions vo, ingest::ValidationOptions::FromConfig(ctx_.config));
-  ingest::Validator validator(vo);
   std::string batch_key;
   if (auto h = r.headers.find("idempotency-key"); h != r.headers.end()) batch_key = h->second;
   store::WriteBatch batch;
@@ -531,11 +530,11 @@ StatusOr<ApiResponse> Service::IngestEvents(const ApiRequest& r) {
   for (size_t i = 0; i < events.size(); ++i) {
     store::Event e = std::move(events[i].event);
     e.user_id = UserKey(e.user_id);
-    if (auto rej = validator.CheckEvent(e)) {
+    if (auto rej = validator_->CheckEvent(e)) {
       return InvalidArgumentError(fmt::format("events[{}]: {} ({})", i, rej->detail, rej->reason));
     }
     e.import_key = EventImportKey(events[i].event_id, batch_key, i);
-    if (!e.item_id.empty() && vo.unknown_item == ingest::UnknownItemPolicy::kStub &&
+    if (!e.item_id.empty() && validator_->options().unknown_item == ingest::UnknownItemPolicy::kStub &&
         !stubbed.count(e.item_id) && !store_->HasItem(e.item_id)) {
       // An event naming an item the catalog does not have yet keeps a placeholder
       // (import.unknown_item = stub); with "quarantine" the store quarantines it.
@@ -579,9 +578,13 @@ StatusOr<ApiResponse> Service::IngestEvents(const ApiRequest& r) {
     }
     for (auto& k : uniq) sessions.push_back(k);
   }
-  for (const store::Event& e : batch.events) {
+  int64_t by_type[store::kNumEventTypes] = {};
+  for (const store::Event& e : batch.events) ++by_type[static_cast<int>(e.type)];
+  for (int t = 0; t < store::kNumEventTypes; ++t) {
+    if (by_type[t] == 0) continue;
     metrics_.AddCounter("souk_events_ingested_total", "Events ingested through the API by type.",
-                        fmt::format("type=\"{}\"", store::EventTypeName(e.type)), 1);
+                        fmt::format("type=\"{}\"", store::EventTypeName(static_cast<store::EventType>(t))),
+                        static_cast<double>(by_type[t]));
   }
   return Json({{"received", batch.events.size()}, {"appended", wr.events_appended},
                {"duplicates", wr.events_already_present}, {"stubs_created", wr.stubs_created},
@@ -826,16 +829,11 @@ StatusOr<ApiResponse> Service::Recommend(const ApiRequest& r) {
     for (const auto& [name, sc] : e->rec->config().scenarios) known += (known.empty() ? "" : ", ") + name;
     return NotFoundError(fmt::format("scenario: unknown scenario '{}' (known: {})", args.scenario, known));
   }
-  std::vector<std::string> notes;
-  ASSIGN_OR_RETURN(recommend::RecommendRequest req, app::BuildLiveRequest(*store_, *e->rec, args, &notes));
-  ASSIGN_OR_RETURN(recommend::RecommendResult res, e->rec->Recommend(req, {.explain = explain, .lang = lang}));
-  std::string level;
-  const app::IntentModels* im = e->registries->intent();
-  if (im != nullptr && std::isfinite(res.intent)) {
-    level = app::IntentLevel(*im, res.intent);
-    if (intent_switch) app::ApplyIntentSwitch(*e->rec, req, level, lang, &res);
-  }
-  res.notes.insert(res.notes.begin(), notes.begin(), notes.end());
+  ASSIGN_OR_RETURN(app::LiveRecommendation live,
+                   app::RecommendLive(*store_, *e->rec, e->registries->intent(), args,
+                                      {.explain = explain, .lang = lang}, intent_switch));
+  recommend::RecommendResult& res = live.result;
+  const std::string& level = live.intent_level;
   // Items deleted since the model was trained leave at once.
   std::erase_if(res.items, [this](const recommend::RecommendedItem& it) { return IsDeleted(it.external_id); });
   json j = app::RecommendResultToJson(res, explain);

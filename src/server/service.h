@@ -30,6 +30,7 @@
 #include "app/rec_config.h"
 #include "common/status.h"
 #include "experiment/experiment_store.h"
+#include "ingest/validator.h"
 #include "online/session_tracker.h"
 #include "registry/job_runner.h"
 #include "registry/model_registry.h"
@@ -72,7 +73,6 @@ struct Route {
   std::string pattern;
   std::optional<Scope> scope;
   std::function<StatusOr<ApiResponse>(const ApiRequest&)> handler;
-  std::string summary;
 };
 
 struct ServiceOptions {
@@ -171,6 +171,7 @@ class Service {
   app::AppContext ctx_;
   ServiceOptions options_;
   std::unique_ptr<store::SqliteStore> store_;
+  std::unique_ptr<ingest::Validator> validator_;   // import.* rules, read once at Open
   std::unique_ptr<online::SessionTracker> tracker_;
   std::unique_ptr<KeyStore> keys_;
   std::unique_ptr<RateLimiter> limiter_;

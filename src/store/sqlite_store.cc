@@ -749,10 +749,33 @@ StatusOr<std::map<std::string, int64_t>> SqliteStore::QuarantineReasons() {
   return out;
 }
 
-StatusOr<int64_t> SqliteStore::RemoveEvents(const EventFilter& f) {
+StatusOr<int64_t> SqliteStore::InWriteTransaction(const std::function<StatusOr<int64_t>()>& body) {
   std::lock_guard<std::mutex> lock(mu_);
   RETURN_IF_ERROR(Exec(db_, "BEGIN IMMEDIATE"));
-  auto body = [&]() -> StatusOr<int64_t> {
+  auto r = body();
+  if (!r.ok()) {
+    Exec(db_, "ROLLBACK").IgnoreError();
+    return r;
+  }
+  RETURN_IF_ERROR(Exec(db_, "COMMIT"));
+  return r;
+}
+
+StatusOr<int64_t> SqliteStore::ExecWithText(const char* sql, std::string_view text) {
+  Stmt s;
+  RETURN_IF_ERROR(s.Prepare(db_, sql));
+  s.BindText(1, text);
+  RETURN_IF_ERROR(s.StepDone());
+  return static_cast<int64_t>(sqlite3_changes(db_));
+}
+
+namespace {
+constexpr const char* kDeleteUserEvents =
+    "DELETE FROM events WHERE user_id = (SELECT id FROM users WHERE ext_id = ?1)";
+}  // namespace
+
+StatusOr<int64_t> SqliteStore::RemoveEvents(const EventFilter& f) {
+  return InWriteTransaction([&]() -> StatusOr<int64_t> {
     int64_t removed = 0;
     if (!f.sessions.empty()) {
       // One pass over the events (sessions have no index) through a temporary set.
@@ -768,15 +791,9 @@ StatusOr<int64_t> SqliteStore::RemoveEvents(const EventFilter& f) {
       removed += sqlite3_changes(db_);
       RETURN_IF_ERROR(Exec(db_, "DELETE FROM temp.remove_sessions"));
     }
-    if (!f.users.empty()) {
-      Stmt s;
-      RETURN_IF_ERROR(s.Prepare(db_, "DELETE FROM events WHERE user_id = (SELECT id FROM users WHERE ext_id = ?1)"));
-      for (const auto& u : f.users) {
-        s.Reset();
-        s.BindText(1, u);
-        RETURN_IF_ERROR(s.StepDone());
-        removed += sqlite3_changes(db_);
-      }
+    for (const auto& u : f.users) {
+      ASSIGN_OR_RETURN(int64_t n, ExecWithText(kDeleteUserEvents, u));
+      removed += n;
     }
     if (f.exact_duplicates) {
       RETURN_IF_ERROR(Exec(db_,
@@ -785,44 +802,19 @@ StatusOr<int64_t> SqliteStore::RemoveEvents(const EventFilter& f) {
       removed += sqlite3_changes(db_);
     }
     return removed;
-  };
-  auto r = body();
-  if (!r.ok()) {
-    Exec(db_, "ROLLBACK").IgnoreError();
-    return r;
-  }
-  RETURN_IF_ERROR(Exec(db_, "COMMIT"));
-  return r;
+  });
 }
 
 StatusOr<int64_t> SqliteStore::ForgetUser(const std::string& external_id) {
   if (external_id.empty()) return InvalidArgumentError("ForgetUser: empty user id");
-  std::lock_guard<std::mutex> lock(mu_);
-  RETURN_IF_ERROR(Exec(db_, "BEGIN IMMEDIATE"));
-  auto body = [&]() -> StatusOr<int64_t> {
-    int64_t removed = 0;
-    Stmt del_events;
-    RETURN_IF_ERROR(del_events.Prepare(db_, "DELETE FROM events WHERE user_id = (SELECT id FROM users WHERE ext_id = ?1)"));
-    del_events.BindText(1, external_id);
-    RETURN_IF_ERROR(del_events.StepDone());
-    removed = sqlite3_changes(db_);
-    Stmt del_user;
-    RETURN_IF_ERROR(del_user.Prepare(db_, "DELETE FROM users WHERE ext_id = ?1"));
-    del_user.BindText(1, external_id);
-    RETURN_IF_ERROR(del_user.StepDone());
-    Stmt del_q;
-    RETURN_IF_ERROR(del_q.Prepare(db_, "DELETE FROM quarantine WHERE instr(raw, ?1) > 0 OR instr(detail, ?1) > 0"));
-    del_q.BindText(1, external_id);
-    RETURN_IF_ERROR(del_q.StepDone());
+  return InWriteTransaction([&]() -> StatusOr<int64_t> {
+    ASSIGN_OR_RETURN(const int64_t removed, ExecWithText(kDeleteUserEvents, external_id));
+    RETURN_IF_ERROR(ExecWithText("DELETE FROM users WHERE ext_id = ?1", external_id).status());
+    RETURN_IF_ERROR(
+        ExecWithText("DELETE FROM quarantine WHERE instr(raw, ?1) > 0 OR instr(detail, ?1) > 0", external_id)
+            .status());
     return removed;
-  };
-  auto r = body();
-  if (!r.ok()) {
-    Exec(db_, "ROLLBACK").IgnoreError();
-    return r;
-  }
-  RETURN_IF_ERROR(Exec(db_, "COMMIT"));
-  return r;
+  });
 }
 
 namespace {

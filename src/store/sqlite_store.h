@@ -7,6 +7,7 @@
 // connection). Snapshots use their own read-only connections.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -67,6 +68,11 @@ class SqliteStore final : public Store {
     bool stub_this_run = false;
   };
   class Statements;
+
+  // Runs `body` in one BEGIN IMMEDIATE transaction under mu_ (rolled back when it fails).
+  StatusOr<int64_t> InWriteTransaction(const std::function<StatusOr<int64_t>()>& body);
+  // Runs `sql` with ?1 bound to `text`; returns the rows changed.
+  StatusOr<int64_t> ExecWithText(const char* sql, std::string_view text);
 
   SqliteStore(std::string path, SqliteStoreOptions options, sqlite3* db);
   Status Init();
