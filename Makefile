@@ -35,7 +35,8 @@ test-fast: build
 
 $(SAN_DIR)/build.ninja:
 	CC=clang CXX=clang++ cmake -S . -B $(SAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug \
-	  -DSOUK_SANITIZE=ON -DSOUK_BUILD_FUZZ=ON -DSOUK_SANITIZE_ONLY=ON $(LAUNCHER)
+	  -DSOUK_SANITIZE=ON -DSOUK_BUILD_FUZZ=ON -DSOUK_SANITIZE_ONLY=ON \
+	  -DSOUK_BUILD_CONSOLE=OFF $(LAUNCHER)
 
 test-san: setup $(SAN_DIR)/build.ninja
 	cmake --build $(SAN_DIR) -j $(JOBS)

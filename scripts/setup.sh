@@ -22,7 +22,15 @@ PACKAGES=(
   python3-torch                       # independent reference for encoder parity tests and the throughput peer
   libcpp-httplib-dev libssl-dev       # HTTPS model download (lm/), later the HTTP API; SHA-256 (common/)
   libgtest-dev libgmock-dev libbenchmark-dev
+  chromium                            # the web console's end-to-end tests (playwright-core drives it)
+  fonts-wqy-zenhei                    # CJK glyphs for the console's Chinese screenshots
 )
+# The web console is built with Node.js + npm (packages pinned in console/package-lock.json,
+# fetched from the npm registry). Use the machine's Node.js when it has one (Vite 7 needs
+# Node >= 20.19); otherwise Debian's.
+if ! command -v npm >/dev/null 2>&1; then
+  PACKAGES+=(nodejs npm)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -27,6 +27,7 @@
 
 #include "app/app_context.h"
 #include "common/testing.h"
+#include "server/console_assets.h"
 #include "server/http_server.h"
 #include "server/service.h"
 #include "souk_cli.h"
@@ -553,6 +554,124 @@ TEST_F(ServerTest, NewChangedAndDeletedItemsShowInSearchAtOnce) {
   std::ifstream docs(data_ / "index" / "docs.txt");
   std::string all((std::istreambuf_iterator<char>(docs)), std::istreambuf_iterator<char>());
   EXPECT_EQ(all.find("\n" + top + "\n"), std::string::npos);
+}
+
+TEST_F(ServerTest, ConsoleRoutesShoppersReportsQuarantineAndPipelines) {
+  // Shoppers: most active first, then one shopper's history oldest first with titles.
+  Resp users = Call("GET", "/v1/users?sort=events&limit=5", "admin");
+  ASSERT_EQ(users.status, 200) << users.text;
+  ASSERT_EQ(users.body["users"].size(), 5u);
+  for (size_t i = 1; i < 5; ++i) {
+    EXPECT_GE(users.body["users"][i - 1]["events"].get<int64_t>(), users.body["users"][i]["events"].get<int64_t>());
+  }
+  const std::string uid = users.body["users"][0]["id"];
+  Resp pre = Call("GET", "/v1/users?prefix=" + uid + "&limit=3", "admin");
+  ASSERT_EQ(pre.status, 200);
+  ASSERT_FALSE(pre.body["users"].empty());
+  EXPECT_EQ(pre.body["users"][0]["id"], uid);
+  EXPECT_EQ(pre.body["users"][0]["events"], users.body["users"][0]["events"]);
+  Resp hist = Call("GET", "/v1/users/" + uid + "/events?limit=50", "admin");
+  ASSERT_EQ(hist.status, 200) << hist.text;
+  ASSERT_EQ(hist.body["events"].size(), 50u);
+  int64_t prev = 0;
+  bool titled = false;
+  for (const auto& e : hist.body["events"]) {
+    EXPECT_GE(e["timestamp_ms"].get<int64_t>(), prev);
+    prev = e["timestamp_ms"];
+    if (e.contains("item") && e.contains("title") && !e["title"].get<std::string>().empty()) titled = true;
+  }
+  EXPECT_TRUE(titled) << hist.text;
+  EXPECT_EQ(Call("GET", "/v1/users?sort=nope", "admin").status, 400);
+  EXPECT_EQ(Call("GET", "/v1/users", "search").status, 403);  // shoppers' data needs admin
+
+  // Reports: a saved report is listed and served; a name with a path is refused.
+  fs::create_directories(data_ / "reports");
+  {
+    std::ofstream f(data_ / "reports" / "eval-synthetic-20300101T000000Z.json");
+    f << R"({"task":"intent","protocol":"synthetic","dataset":"d","metrics":{"roc_auc":0.9},"seconds":1.5})";
+  }
+  {
+    std::ofstream f(data_ / "reports" / "eval-broken-20300101T000001Z.json");
+    f << R"({"task":)";  // half-written: skipped, never a 500
+  }
+  Resp list = Call("GET", "/v1/admin/reports", "admin");
+  ASSERT_EQ(list.status, 200) << list.text;
+  bool listed = false;
+  for (const auto& r : list.body["reports"]) {
+    EXPECT_NE(r["name"], "eval-broken-20300101T000001Z.json");
+    if (r["name"] == "eval-synthetic-20300101T000000Z.json") {
+      listed = true;
+      EXPECT_EQ(r["task"], "intent");
+      EXPECT_DOUBLE_EQ(r["metrics"]["roc_auc"].get<double>(), 0.9);
+    }
+  }
+  EXPECT_TRUE(listed) << list.text;
+  EXPECT_EQ(Call("GET", "/v1/admin/reports?task=search", "admin").body["reports"].size(), 0u);
+  Resp one = Call("GET", "/v1/admin/reports/eval-synthetic-20300101T000000Z.json", "admin");
+  ASSERT_EQ(one.status, 200);
+  EXPECT_EQ(one.body["protocol"], "synthetic");
+  EXPECT_EQ(Call("GET", "/v1/admin/reports/keys.json", "admin").status, 400);
+  EXPECT_EQ(Call("GET", "/v1/admin/reports/..%2Fkeys.json", "admin").status / 100, 4);
+  EXPECT_EQ(Call("GET", "/v1/admin/reports/eval-broken-20300101T000001Z.json", "admin").status, 503);
+
+  // Quarantine: totals agree with the reasons, rows carry their reason.
+  Resp q = Call("GET", "/v1/admin/quarantine?limit=3", "admin");
+  ASSERT_EQ(q.status, 200) << q.text;
+  int64_t sum = 0;
+  for (const auto& [k, v] : q.body["reasons"].items()) sum += v.get<int64_t>();
+  EXPECT_EQ(q.body["total"].get<int64_t>(), sum);
+  EXPECT_EQ(q.body["rows"].size(), static_cast<size_t>(std::min<int64_t>(3, sum)));
+  for (const auto& row : q.body["rows"]) EXPECT_TRUE(q.body["reasons"].contains(row["reason"].get<std::string>()));
+
+  // Pipelines: bm25 ranks by lexical fusion only; dense answers without the lexical index.
+  Resp full = Call("GET", "/v1/search?q=wireless&limit=10&explain=true", "search");
+  Resp bm25 = Call("GET", "/v1/search?q=wireless&limit=10&explain=true&pipeline=bm25", "search");
+  Resp dense = Call("GET", "/v1/search?q=wireless&limit=10&explain=true&pipeline=dense", "search");
+  ASSERT_EQ(bm25.status, 200) << bm25.text;
+  ASSERT_EQ(dense.status, 200) << dense.text;
+  EXPECT_EQ(bm25.body["pipeline"], "bm25");
+  EXPECT_EQ(bm25.body["ranker"], "fusion");
+  EXPECT_EQ(full.body["total"], bm25.body["total"]);
+  for (const auto& h : bm25.body["hits"]) {
+    EXPECT_FALSE(h["explain"]["dense"].contains("rank")) << h.dump();
+    EXPECT_FALSE(h["explain"].contains("ltr")) << h.dump();
+  }
+  for (const auto& h : dense.body["hits"]) {
+    EXPECT_FALSE(h["explain"]["lexical"].contains("rank")) << h.dump();
+  }
+  Resp bad = Call("GET", "/v1/search?q=wireless&pipeline=magic", "search");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(bad.body["error"]["field"], "pipeline");
+  EXPECT_EQ(Call("POST", "/v1/search", "search", R"({"query":"wireless","pipeline":"hybrid"})").body["pipeline"], "hybrid");
+}
+
+TEST_F(ServerTest, ServesTheEmbeddedConsole) {
+  Resp root = Call("GET", "/console/", "");
+  ASSERT_EQ(root.status, 200);
+  EXPECT_NE(root.text.find("<html"), std::string::npos);
+  EXPECT_EQ(httplib::detail::get_header_value(root.headers, "Cache-Control", 0, ""), std::string("no-cache"));
+  EXPECT_NE(std::string(httplib::detail::get_header_value(root.headers, "Content-Security-Policy", 0, "")).find("default-src 'self'"),
+            std::string::npos);
+  // Client-side routes get the page; a missing file is a JSON 404; /console redirects.
+  EXPECT_EQ(Call("GET", "/console/search", "").text, root.text);
+  Resp missing = Call("GET", "/console/assets/nope-123.js", "");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(missing.body["error"]["code"], "not_found");
+  EXPECT_EQ(Call("GET", "/console", "").status, 301);
+  // Every file the page names is served, with the long cache of hashed bundles.
+  size_t pos = 0, found = 0;
+  while ((pos = root.text.find("/console/assets/", pos)) != std::string::npos) {
+    const size_t end = root.text.find('"', pos);
+    const std::string asset = root.text.substr(pos, end - pos);
+    Resp a = Call("GET", asset, "");
+    EXPECT_EQ(a.status, 200) << asset;
+    EXPECT_FALSE(a.text.empty());
+    EXPECT_NE(std::string(httplib::detail::get_header_value(a.headers, "Cache-Control", 0, "")).find("immutable"),
+              std::string::npos);
+    pos = end;
+    ++found;
+  }
+  if (server::ConsoleBuilt()) EXPECT_GE(found, 1u) << root.text;
 }
 
 // A self-signed certificate for localhost (OpenSSL API; no openssl binary needed).

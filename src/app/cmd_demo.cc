@@ -13,6 +13,8 @@
 #include "server/api_keys.h"
 #include "app/store_access.h"
 #include "common/clock.h"
+#include "eval/builtin_protocols.h"
+#include "eval/protocol.h"
 #include "ingest/generator.h"
 #include "ingest/quality.h"
 #include "app/intent_config.h"
@@ -162,6 +164,28 @@ std::vector<DemoStage> DemoStages(int64_t items, int64_t users, int days) {
     fmt::print("  held-out purchases of {} shoppers: recall@20 {:.3f} (most popular items {:.3f})\n",
                held["users"].get<int64_t>(), held["recall"].get<double>(),
                held["recall_popular"].get<double>());
+    {
+      // Saved as an evaluation report, with the accuracy-versus-exposure curve of
+      // the long-tail reranker, so the console can plot both.
+      eval::EvalReport rep;
+      rep.protocol = "synthetic-holdout";
+      rep.task = "rec";
+      rep.dataset = "demo store: held-out future purchases";
+      rep.metrics["recall@20"] = held["recall"].get<double>();
+      rep.metrics["users"] = held["users"].get<double>();
+      rep.ablations["most_popular"]["recall@20"] = held["recall_popular"].get<double>();
+      rep.extra = {{"long_tail_curve", held["long_tail_curve"]}, {"scenario", held["scenario"]}};
+      const auto& curve = held["long_tail_curve"];
+      if (curve.size() >= 2) {
+        const auto& a = curve.front();
+        const auto& b = curve.back();
+        fmt::print("  long tail: raising the tail items' share of the top 20 from {:.2f} to {:.2f} moves recall@20 {:.3f} -> {:.3f}\n",
+                   a["tail_share"].get<double>(), b["tail_share"].get<double>(), a["recall"].get<double>(),
+                   b["recall"].get<double>());
+      }
+      ASSIGN_OR_RETURN(std::string path, eval::SaveReport(rep, st.ctx->data_dir, RealClock().NowMicros()));
+      fmt::print("  report saved to {}\n", path);
+    }
     // One shopper: intent now, and the home page with reasons.
     const recommend::InteractionData& data = model->data();
     // A shopper with a long history, preferably one whose latest event is an add-to-cart.
@@ -200,6 +224,39 @@ std::vector<DemoStage> DemoStages(int64_t items, int64_t users, int days) {
       }
     }
     st.report["recommend"] = {{"train", r.report}, {"held_out_purchases", held}};
+    return OkStatus();
+  }});
+  stages.push_back({"evaluate", "Evaluating purchase intent against the generator's ground truth (EVAL.md D; the console plots it)", [](DemoState& st) -> Status {
+    eval::ProtocolRegistry registry;
+    RETURN_IF_ERROR(eval::RegisterBuiltinProtocols(registry));
+    ASSIGN_OR_RETURN(eval::EvalProtocol * protocol, registry.Find(std::string(eval::kTaskIntent), "synthetic"));
+    eval::EvalContext ectx;
+    ectx.task = std::string(eval::kTaskIntent);
+    ectx.inputs.dir = st.generated.out_dir;
+    ectx.data_dir = st.ctx->data_dir;
+    ectx.progress = st.ctx->MakeProgressOptions();
+    auto report = eval::RunProtocol(*protocol, ectx);
+    if (!report.ok() && report.status().code() == StatusCode::kFailedPrecondition) {
+      fmt::print("  skipped: {}\n", report.status().message());  // a store too small to evaluate
+      return OkStatus();
+    }
+    RETURN_IF_ERROR(report.status());
+    ASSIGN_OR_RETURN(std::string path, eval::SaveReport(*report, st.ctx->data_dir, RealClock().NowMicros()));
+    auto metric = [&](const std::map<std::string, double>& m, const char* k) {
+      auto it = m.find(k);
+      return it == m.end() ? std::nan("") : it->second;
+    };
+    fmt::print("  session model on held-out sessions: ROC-AUC {:.3f}, PR-AUC {:.3f}, calibration error {:.3f}\n",
+               metric(report->metrics, "roc_auc"), metric(report->metrics, "pr_auc"), metric(report->metrics, "ece"));
+    for (const char* b : {"logistic_regression", "has_add_to_cart"}) {
+      auto it = report->ablations.find(b);
+      if (it != report->ablations.end()) {
+        fmt::print("    baseline {:<20} ROC-AUC {:.3f}, PR-AUC {:.3f}\n", b, metric(it->second, "roc_auc"),
+                   metric(it->second, "pr_auc"));
+      }
+    }
+    fmt::print("  report saved to {}\n", path);
+    st.report["evaluate"] = {{"report", path}, {"metrics", report->metrics}};
     return OkStatus();
   }});
   return stages;
@@ -252,20 +309,21 @@ void RegisterCommand_demo(CLI::App& app, AppContext& ctx) {
           "  souk search \"red dress\" --explain --data-dir {}   search, with every score explained\n"
           "  souk recommend --scenario home --user U000001 --explain --data-dir {}   recommendations with reasons\n"
           "  souk intent --user U000001 --data-dir {}   a shopper's purchase intent and its drivers\n"
-          "  souk eval intent --protocol synthetic --dir {}/generated   intent against the generator's truth\n"
+          "  {}/reports/eval-synthetic-*.json   the intent evaluation (souk eval intent --protocol synthetic --dir {}/generated)\n"
           "  souk import --list-formats       import your own catalog and events\n",
           secs, ctx.data_dir, ctx.data_dir, ctx.data_dir, ctx.data_dir, ctx.data_dir, ctx.data_dir,
-          ctx.data_dir, ctx.data_dir);
+          ctx.data_dir, ctx.data_dir, ctx.data_dir);
       if (*no_serve || ctx.json) return OkStatus();
       // The demo ends serving the store over HTTP, with an admin key to try it.
       ASSIGN_OR_RETURN(auto keys, server::KeyStore::Open(std::filesystem::path(ctx.data_dir) / "keys.json"));
       ASSIGN_OR_RETURN(std::string key, keys->Create(server::Scope::kAdmin, "demo admin"));
       const std::string banner = fmt::format(
           "admin key (shown once): {}\n"
+          "the console:  http://127.0.0.1:{}/console/?key={}\n"
           "try:  curl -s -H 'Authorization: Bearer {}' 'http://127.0.0.1:{}/v1/search?q=dress&limit=3'\n"
           "      curl -s -H 'Authorization: Bearer {}' 'http://127.0.0.1:{}/v1/recommendations/home?user=U000001&n=5'\n"
           "the routes: docs/openapi.json (also GET /v1/openapi.json); stop with Ctrl-C\n",
-          key, key, *port, key, *port);
+          key, *port, key, key, *port, key, *port);
       return ServeForever(ctx, "127.0.0.1", *port, 0, "", banner);
     }));
   });

@@ -43,6 +43,7 @@ Status ServeForever(AppContext& ctx, const std::string& host, int port, int thre
   ho.threads = threads > 0 ? threads : static_cast<int>(ctx.config.GetInt("server.threads"));
   ho.tls_cert = ctx.config.GetString("server.tls_cert");
   ho.tls_key = ctx.config.GetString("server.tls_key");
+  ho.console_dir = ctx.config.GetString("server.console_dir");
   server::HttpServer http(*service, ho);
   RETURN_IF_ERROR(http.Bind());
   const std::string scheme = ho.tls_cert.empty() ? "http" : "https";

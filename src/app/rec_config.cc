@@ -10,6 +10,7 @@
 #include <set>
 #include <unordered_set>
 
+#include "recommend/rerankers.h"
 #include "recommend/store_data.h"
 
 namespace souk::app {
@@ -369,9 +370,16 @@ StatusOr<json> EvaluateFuturePurchases(const rec::Recommender& model, const std:
   for (const auto& [item, w] : rec::TopK(weight, n)) popular.push_back(item);
   double recall = 0, recall_pop = 0;
   int64_t users = 0;
+  std::vector<std::vector<rec::RankedCandidate>> deep_lists;
+  std::vector<std::unordered_set<int32_t>> relevant;
   for (const auto& [u, items] : future) {
     if (items.empty()) continue;
-    ASSIGN_OR_RETURN(rec::RecommendResult r, model.Recommend({.scenario = scenario, .user = u, .n = n}));
+    ASSIGN_OR_RETURN(rec::RecommendResult r, model.Recommend({.scenario = scenario, .user = u, .n = 5 * n}));
+    std::vector<rec::RankedCandidate> deep;
+    for (const auto& it : r.items) deep.push_back({.item = it.item, .score = it.score});
+    deep_lists.push_back(std::move(deep));
+    relevant.push_back(items);
+    if (r.items.size() > static_cast<size_t>(n)) r.items.resize(static_cast<size_t>(n));
     size_t hits = 0, hits_pop = 0;
     for (const auto& it : r.items) hits += items.count(it.item);
     for (int32_t i : popular) hits_pop += items.count(i);
@@ -383,7 +391,15 @@ StatusOr<json> EvaluateFuturePurchases(const rec::Recommender& model, const std:
     recall /= users;
     recall_pop /= users;
   }
+  const std::vector<bool> tail = rec::TailItems(data, 0.8);
+  const std::vector<double> shares = {0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6};
+  json curve = json::array();
+  for (const rec::LongTailPoint& p : rec::LongTailTradeoff(deep_lists, relevant, tail, shares, n, 1.0)) {
+    curve.push_back({{"min_share", p.min_share}, {"tail_share", p.tail_share}, {"recall", p.recall},
+                     {"mean_loss", p.mean_loss}});
+  }
   return json{{"users", users},
+              {"long_tail_curve", curve},
               {"n", n},
               {"scenario", scenario},
               {"recall", recall},

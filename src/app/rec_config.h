@@ -127,8 +127,12 @@ nlohmann::json RecommendResultToJson(const recommend::RecommendResult& result, b
 // (ground_truth/future_purchases.csv: user_id,item_id,timestamp) for the
 // `scenario` recommendations of each user known to the model, next to the
 // most popular items of the fitted data. Returns {"users", "n", "scenario",
-// "recall", "recall_popular", "lift", "skipped_users"}. NotFound / DataLoss
-// naming the file.
+// "recall", "recall_popular", "lift", "skipped_users", "long_tail_curve"}; the
+// curve is the accuracy-versus-exposure trade-off of the long-tail reranker
+// (recommend::LongTailTradeoff over each user's top 5n, tail = items outside
+// the head covering 80% of the interactions, no loss bound): one point
+// {min_share, tail_share, recall, mean_loss} per asked tail share 0, 0.1 .. 0.6.
+// NotFound / DataLoss naming the file.
 StatusOr<nlohmann::json> EvaluateFuturePurchases(const recommend::Recommender& rec,
                                                  const std::string& future_purchases_csv,
                                                  int n = 20,

@@ -113,6 +113,7 @@ const std::vector<ConfigKey>& ConfigSchema() {
         {"server.train_schedule", ConfigType::kString, "", "scheduled retraining (UTC): empty/off, nightly, hourly, daily HH:MM, every 6h, every 30m"},
         {"server.tls_cert", ConfigType::kString, "", "PEM certificate file: serve HTTPS when set (with server.tls_key)"},
         {"server.tls_key", ConfigType::kString, "", "PEM private key file of server.tls_cert"},
+        {"server.console_dir", ConfigType::kString, "", "serve the web console from this folder (a `vite build` output) instead of the copy built into the binary; for console development"},
         // privacy
         {"privacy.mode", ConfigType::kBool, "false", "privacy mode: request logs carry no raw user ids, paths or query text"},
         {"privacy.pseudonymize_users", ConfigType::kBool, "false", "replace user ids by a keyed HMAC-SHA256 at ingestion and lookup (key in <data>/privacy.key)"},

@@ -527,6 +527,7 @@ StatusOr<QualityReport> ComputeQuality(store::Snapshot& snapshot, store::Store& 
 
   st = snapshot.ForEachEvent([&](const StoredEvent& e) {
     if (progress != nullptr) progress->Add(1);
+    ++r.events_by_type[std::string(store::EventTypeName(e.type))];
     const int64_t ts = e.timestamp_ms;
     // timeliness
     if (tl.events == 0) {

@@ -202,6 +202,7 @@ struct QualityReport {
   QualityOptions options;
   int64_t watermark = 0;
   int64_t items = 0, events = 0, users = 0;
+  std::map<std::string, int64_t> events_by_type;  // event type name -> count
   CompletenessSection completeness;
   UniquenessSection uniqueness;
   ConsistencySection consistency;

@@ -75,7 +75,8 @@ nlohmann::json QualityReportToJson(const QualityReport& r) {
                   {"session_gap_s", o.session_gap_s},
                   {"now_ms", o.now_ms},
                   {"very_old_before_ms", o.very_old_before_ms}};
-  j["summary"] = {{"watermark", r.watermark}, {"items", r.items}, {"events", r.events}, {"users", r.users}};
+  j["summary"] = {{"watermark", r.watermark}, {"items", r.items}, {"events", r.events}, {"users", r.users},
+                  {"events_by_type", r.events_by_type}};
 
   const auto& c = r.completeness;
   json items = json::array(), events = json::array();

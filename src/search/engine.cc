@@ -126,6 +126,25 @@ SearchEngine::SearchEngine(Parts parts, SearchOptions options)
                                                    basic);
 }
 
+StatusOr<SearchRequest::Pipeline> ParsePipeline(std::string_view name) {
+  SearchRequest::Pipeline p;
+  if (name.empty() || name == "full") return p;
+  p.personalize = false;
+  if (name == "hybrid+ltr") return p;
+  p.ltr = false;
+  if (name == "hybrid") return p;
+  if (name == "dense") {
+    p.lexical = false;
+    return p;
+  }
+  p.dense = false;
+  if (name == "bm25+qu") return p;
+  p.qu = false;
+  if (name == "bm25") return p;
+  return InvalidArgumentError(fmt::format(
+      "pipeline: unknown pipeline '{}' (known: full, bm25, bm25+qu, dense, hybrid, hybrid+ltr)", name));
+}
+
 StatusOr<std::unique_ptr<SearchEngine>> SearchEngine::Create(Parts parts, SearchOptions options) {
   static_assert(kNumFeatures == 30);
   if (!parts.catalog) return InvalidArgumentError("search engine: no catalog");
@@ -419,7 +438,7 @@ StatusOr<SearchResponse> SearchEngine::Search(const SearchRequest& req) const {
   }
   RETURN_IF_ERROR(ValidateFilter(req.filter, "filter"));
   SearchResponse resp;
-  resp.parsed = Understand(req.query);
+  resp.parsed = Understand(req.query, options_.use_qu && req.pipeline.qu);
   const ParsedQuery& q = resp.parsed;
   const index::Filter filter = MergeFilters(req.filter, q.filter);
   if (!ValidateFilter(filter, "filter").ok()) {
@@ -429,7 +448,9 @@ StatusOr<SearchResponse> SearchEngine::Search(const SearchRequest& req) const {
   }
   // Facets and totals (and the whole answer for browse / non-relevance sorts)
   // come from the lexical index, which evaluates the filters exactly.
-  const bool lexical_only_answer = q.terms.empty() || req.sort != index::SortBy::kRelevance;
+  const bool lexical_only_answer =
+      q.terms.empty() || req.sort != index::SortBy::kRelevance ||
+      (!req.pipeline.dense && !req.pipeline.lexical);
   index::LexicalResult lr;
   if (lexical_only_answer) {
     index::LexicalQuery lq;
@@ -462,14 +483,15 @@ StatusOr<SearchResponse> SearchEngine::Search(const SearchRequest& req) const {
   } else {
     RetrieveOptions ro;
     ro.extra_filter = &req.filter;
-    ro.dense = options_.dense;
+    ro.dense = options_.dense && req.pipeline.dense;
+    ro.lexical = req.pipeline.lexical;
     ro.facets = &req.facets;
     ro.lexical_result = &lr;
     ASSIGN_OR_RETURN(ranked, Retrieve(q, ro));
-    resp.total = lr.total_matches;
+    resp.total = ro.lexical ? lr.total_matches : ranked.size();  // dense only: what it found
     resp.facets = std::move(lr.facets);
-    const bool use_ltr = options_.ltr && parts_.ranker != nullptr;
-    const bool personal = !req.user_id.empty() && parts_.profiles &&
+    const bool use_ltr = options_.ltr && req.pipeline.ltr && parts_.ranker != nullptr;
+    const bool personal = req.pipeline.personalize && !req.user_id.empty() && parts_.profiles &&
                           parts_.profiles->Has(req.user_id) && options_.personalization_weight > 0;
     if (use_ltr || req.explain) {
       // Only the candidates the ranker looks at need features.

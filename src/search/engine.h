@@ -63,7 +63,22 @@ struct SearchRequest {
   size_t offset = 0, limit = 20;       // limit <= 1000
   std::string user_id;                 // personalization (empty = anonymous)
   bool explain = false;
+  // Per-request pipeline switches (the console's side-by-side comparison and the
+  // evaluation ablations). Each can only turn a stage off; a stage the engine
+  // does not have (no encoder, no ranker) stays off whatever is asked.
+  struct Pipeline {
+    bool lexical = true;      // BM25 retrieval (facets and totals need it)
+    bool dense = true;        // dense retrieval
+    bool qu = true;           // full query understanding (else normalize + analyze only)
+    bool ltr = true;          // learning-to-rank over the fused candidates
+    bool personalize = true;  // the user's affinity boost
+  } pipeline;
 };
+
+// Named pipelines: "full" (everything configured), "bm25", "bm25+qu", "dense",
+// "hybrid", "hybrid+ltr" (the ablations of the search evaluation).
+// InvalidArgument naming the known names for anything else.
+StatusOr<SearchRequest::Pipeline> ParsePipeline(std::string_view name);
 
 // The score components of one hit (explain=true).
 struct HitExplanation {

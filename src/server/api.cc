@@ -344,9 +344,10 @@ Status CheckKnownParams(const QueryParams& params, const std::vector<std::string
 }
 
 StatusOr<ApiSearch> ParseSearchParams(const QueryParams& params, const RequestLimits& limits) {
-  RETURN_IF_ERROR(CheckKnownParams(params, {"q", "filter", "facet", "sort", "limit", "offset", "user", "explain"}));
+  RETURN_IF_ERROR(CheckKnownParams(params, {"q", "filter", "facet", "sort", "limit", "offset", "user", "explain", "pipeline"}));
   ApiSearch s;
   s.query = Param(params, "q").value_or("");
+  s.pipeline = Param(params, "pipeline").value_or("full");
   s.filters = Params(params, "filter");
   s.facets = Params(params, "facet");
   s.sort = Param(params, "sort").value_or("relevance");
@@ -358,9 +359,11 @@ StatusOr<ApiSearch> ParseSearchParams(const QueryParams& params, const RequestLi
 }
 
 StatusOr<ApiSearch> ParseSearchBody(const json& body, const RequestLimits& limits) {
-  RETURN_IF_ERROR(CheckFields(body, "body", {"query", "filters", "facets", "sort", "limit", "offset", "user", "explain"}));
+  RETURN_IF_ERROR(CheckFields(body, "body", {"query", "filters", "facets", "sort", "limit", "offset", "user", "explain", "pipeline"}));
   ApiSearch s;
   ASSIGN_OR_RETURN(s.query, GetString(body, "body", "query", false));
+  ASSIGN_OR_RETURN(s.pipeline, GetString(body, "body", "pipeline", false));
+  if (s.pipeline.empty()) s.pipeline = "full";
   ASSIGN_OR_RETURN(s.sort, GetString(body, "body", "sort", false));
   if (s.sort.empty()) s.sort = "relevance";
   ASSIGN_OR_RETURN(s.user, GetString(body, "body", "user", false, true));

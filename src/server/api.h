@@ -99,6 +99,7 @@ struct ApiSearch {
   int64_t limit = 20, offset = 0;
   std::string user;
   bool explain = false;
+  std::string pipeline = "full";      // search::ParsePipeline names
 };
 StatusOr<ApiSearch> ParseSearchParams(const QueryParams& params, const RequestLimits& limits);
 StatusOr<ApiSearch> ParseSearchBody(const nlohmann::json& body, const RequestLimits& limits);

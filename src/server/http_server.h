@@ -27,6 +27,9 @@ struct HttpServerOptions {
   int threads = 8;
   std::string tls_cert, tls_key;  // both set = HTTPS
   bool log_requests = true;   // one JSON line per request on the log (info)
+  // Serve /console/ from this folder (a Vite build) instead of the embedded copy:
+  // for console development. Empty = embedded.
+  std::string console_dir;
 };
 
 class HttpServer {

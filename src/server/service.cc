@@ -384,6 +384,8 @@ void Service::BuildRoutes() {
   add("GET", "/v1/intent", kS, &Service::Intent);
   add("GET", "/v1/sessions/{id}", kS, &Service::SessionState);
   add("GET", "/v1/explain/search", kS, &Service::ExplainSearch);
+  add("GET", "/v1/users", kA, &Service::ListUsers);
+  add("GET", "/v1/users/{id}/events", kA, &Service::UserEvents);
   add("DELETE", "/v1/users/{id}", kA, &Service::ForgetUser);
   add("POST", "/v1/experiments", kA, &Service::CreateExperiment);
   add("GET", "/v1/experiments", kA, &Service::ListExperiments);
@@ -399,6 +401,9 @@ void Service::BuildRoutes() {
   add("POST", "/v1/admin/models/{kind}/activate", kA, &Service::ActivateModel);
   add("POST", "/v1/admin/models/{kind}/rollback", kA, &Service::RollbackModel);
   add("GET", "/v1/admin/quality", kA, &Service::Quality);
+  add("GET", "/v1/admin/quarantine", kA, &Service::Quarantine);
+  add("GET", "/v1/admin/reports", kA, &Service::ListReports);
+  add("GET", "/v1/admin/reports/{name}", kA, &Service::GetReport);
 }
 
 StatusOr<ApiResponse> Service::Healthz(const ApiRequest&) {
@@ -770,8 +775,14 @@ StatusOr<ApiResponse> Service::Search(const ApiRequest& r) {
   req.limit = static_cast<size_t>(s.limit);
   req.offset = static_cast<size_t>(s.offset);
   req.explain = s.explain;
+  if (vconf.is_object() && vconf.contains("pipeline") && vconf["pipeline"].is_string() &&
+      search::ParsePipeline(vconf["pipeline"].get<std::string>()).ok()) {
+    s.pipeline = vconf["pipeline"].get<std::string>();  // the experiment's variant decides
+  }
+  ASSIGN_OR_RETURN(req.pipeline, search::ParsePipeline(s.pipeline));
   ASSIGN_OR_RETURN(search::SearchResponse resp, e->search->engine->Search(req));
   json j = resp.ToJson(s.explain);
+  j["pipeline"] = s.pipeline;
   j["encoder"] = e->search->encoder;
   j["offset"] = s.offset;
   j["limit"] = s.limit;
@@ -1108,6 +1119,11 @@ StatusOr<ApiResponse> Service::Status_(const ApiRequest& r) {
   ASSIGN_OR_RETURN(store::StoreStats st, store_->Stats());
   out["store"] = {{"items", st.items}, {"users", st.users}, {"events", st.events}, {"sessions", st.sessions},
                   {"quarantined", st.quarantined}, {"deleted_items", st.deleted_items}};
+  json by_type = json::object();
+  for (int t = 0; t < store::kNumEventTypes; ++t) {
+    if (st.events_by_type[t] > 0) by_type[std::string(store::EventTypeName(static_cast<store::EventType>(t)))] = st.events_by_type[t];
+  }
+  out["store"]["events_by_type"] = std::move(by_type);
   json models = json::object();
   if (auto kinds = registry_->Kinds(); kinds.ok()) {
     for (const auto& k : *kinds) {
@@ -1188,6 +1204,156 @@ StatusOr<ApiResponse> Service::Quality(const ApiRequest& r) {
   json j = quality::QualityReportToJson(report);
   RETURN_IF_ERROR(app::WriteTextFile(path, j.dump(2, ' ', false, json::error_handler_t::replace) + "\n"));
   return Json(std::move(j));
+}
+
+StatusOr<ApiResponse> Service::Quarantine(const ApiRequest& r) {
+  RETURN_IF_ERROR(CheckKnownParams(r.query, {"limit", "offset", "reason"}));
+  ASSIGN_OR_RETURN(int64_t limit, IntParam(r.query, "limit", 50, 1, 1000));
+  ASSIGN_OR_RETURN(int64_t offset, IntParam(r.query, "offset", 0, 0, INT64_MAX / 2));
+  const std::string reason = Param(r.query, "reason").value_or("");
+  ASSIGN_OR_RETURN(auto reasons, store_->QuarantineReasons());
+  ASSIGN_OR_RETURN(auto rows, store_->ListQuarantine(limit, offset, reason));
+  int64_t total = 0;
+  for (const auto& [name, n] : reasons) {
+    if (reason.empty() || name == reason) total += n;
+  }
+  json out_rows = json::array();
+  for (const store::QuarantineRecord& q : rows) {
+    out_rows.push_back({{"source", q.source}, {"line", q.line}, {"byte_offset", q.byte_offset},
+                        {"reason", q.reason}, {"detail", q.detail}, {"raw", q.raw}});
+  }
+  json out = {{"total", total}, {"reasons", reasons}, {"rows", out_rows}, {"offset", offset}, {"limit", limit}};
+  out["next_offset"] = offset + static_cast<int64_t>(rows.size()) < total ? json(offset + limit) : json(nullptr);
+  return Json(std::move(out));
+}
+
+namespace {
+
+// Report files are named eval-<protocol>-<UTC time>.json by souk eval.
+bool IsReportName(std::string_view name) {
+  if (name.size() < 10 || name.substr(0, 5) != "eval-" || name.substr(name.size() - 5) != ".json") return false;
+  for (char c : name) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) return false;
+  }
+  return name.find("..") == std::string_view::npos;
+}
+
+}  // namespace
+
+StatusOr<ApiResponse> Service::ListReports(const ApiRequest& r) {
+  RETURN_IF_ERROR(CheckKnownParams(r.query, {"task", "protocol"}));
+  const std::string task = Param(r.query, "task").value_or("");
+  const std::string protocol = Param(r.query, "protocol").value_or("");
+  const fs::path dir = fs::path(ctx_.data_dir) / "reports";
+  json reports = json::array();
+  std::error_code ec;
+  if (fs::is_directory(dir, ec)) {
+    std::vector<json> found;
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+      const std::string name = entry.path().filename().string();
+      if (!entry.is_regular_file(ec) || !IsReportName(name)) continue;
+      auto text = ReadFileToString(entry.path());
+      if (!text.ok()) continue;
+      json j = json::parse(*text, nullptr, false);
+      if (j.is_discarded() || !j.is_object()) continue;  // a half-written or foreign file
+      json row = {{"name", name}, {"task", j.value("task", "")}, {"protocol", j.value("protocol", "")},
+                  {"dataset", j.value("dataset", "")}, {"bytes", static_cast<int64_t>(text->size())}};
+      if (!task.empty() && row["task"] != task) continue;
+      if (!protocol.empty() && row["protocol"] != protocol) continue;
+      const auto mtime = fs::last_write_time(entry.path(), ec);
+      const auto sys = std::chrono::system_clock::now() +
+                       std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                           mtime - fs::file_time_type::clock::now());
+      row["created_ms"] = std::chrono::duration_cast<std::chrono::milliseconds>(sys.time_since_epoch()).count();
+      if (j.contains("seconds") && j["seconds"].is_number()) row["seconds"] = j["seconds"];
+      if (j.contains("metrics") && j["metrics"].is_object()) row["metrics"] = j["metrics"];
+      found.push_back(std::move(row));
+    }
+    // Newest first: the UTC time in the name sorts, and ties fall back to the name.
+    std::sort(found.begin(), found.end(), [](const json& a, const json& b) {
+      const std::string na = a["name"], nb = b["name"];
+      const std::string ta = na.size() > 21 ? na.substr(na.size() - 21) : na;
+      const std::string tb = nb.size() > 21 ? nb.substr(nb.size() - 21) : nb;
+      return ta != tb ? ta > tb : na > nb;
+    });
+    for (json& row : found) reports.push_back(std::move(row));
+  }
+  return Json({{"reports", reports}});
+}
+
+StatusOr<ApiResponse> Service::GetReport(const ApiRequest& r) {
+  RETURN_IF_ERROR(CheckKnownParams(r.query, {}));
+  const std::string& name = r.path_params.at("name");
+  if (!IsReportName(name)) {
+    return InvalidArgumentError(fmt::format("name: '{}' is not a report name (eval-<protocol>-<time>.json)", name));
+  }
+  const fs::path path = fs::path(ctx_.data_dir) / "reports" / name;
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) return NotFoundError(fmt::format("name: no report '{}'", name));
+  ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
+  json j = json::parse(text, nullptr, false);
+  if (j.is_discarded()) {
+    return FailedPreconditionError(fmt::format("name: report '{}' is not valid JSON (still being written?)", name));
+  }
+  return Json(std::move(j));
+}
+
+StatusOr<ApiResponse> Service::ListUsers(const ApiRequest& r) {
+  RETURN_IF_ERROR(CheckKnownParams(r.query, {"prefix", "sort", "limit", "offset"}));
+  store::ListUsersQuery q;
+  q.prefix = Param(r.query, "prefix").value_or("");
+  const std::string sort = Param(r.query, "sort").value_or("id");
+  if (sort != "id" && sort != "events") {
+    return InvalidArgumentError(fmt::format("sort: must be id or events, got '{}'", sort));
+  }
+  q.by_events = sort == "events";
+  ASSIGN_OR_RETURN(q.limit, IntParam(r.query, "limit", 20, 1, 1000));
+  ASSIGN_OR_RETURN(q.offset, IntParam(r.query, "offset", 0, 0, INT64_MAX / 2));
+  ASSIGN_OR_RETURN(auto users, store_->ListUsers(q));
+  json out = json::array();
+  for (const store::UserSummary& u : users) {
+    out.push_back({{"id", u.external_id}, {"events", u.events}, {"last_event_ms", u.last_event_ms}});
+  }
+  json j = {{"users", out}, {"sort", sort}, {"offset", q.offset}, {"limit", q.limit}};
+  j["next_offset"] = static_cast<int64_t>(users.size()) == q.limit ? json(q.offset + q.limit) : json(nullptr);
+  if (options_.pseudonymize_users) j["note"] = "user ids are pseudonyms (privacy.pseudonymize_users)";
+  return Json(std::move(j));
+}
+
+StatusOr<ApiResponse> Service::UserEvents(const ApiRequest& r) {
+  RETURN_IF_ERROR(CheckKnownParams(r.query, {"limit", "session"}));
+  const std::string& id = r.path_params.at("id");
+  ASSIGN_OR_RETURN(int64_t limit, IntParam(r.query, "limit", 100, 1, 1000));
+  store::RecentEventsQuery q;
+  q.user_id = UserKey(id);
+  q.session_id = Param(r.query, "session").value_or("");
+  q.limit = limit;
+  ASSIGN_OR_RETURN(auto events, store_->RecentEvents(q));
+  std::unordered_map<std::string, json> items;  // item id -> {title, category, price}
+  json out = json::array();
+  for (const store::RecentEvent& ev : events) {
+    json row = {{"type", store::EventTypeName(ev.type)}, {"timestamp_ms", ev.timestamp_ms}, {"session", ev.session}};
+    if (!ev.item_id.empty()) {
+      row["item"] = ev.item_id;
+      auto it = items.find(ev.item_id);
+      if (it == items.end()) {
+        json info = json::object();
+        ASSIGN_OR_RETURN(auto stored, store_->GetItem(ev.item_id));
+        if (stored) {
+          info = {{"title", stored->item.title}, {"category", stored->item.category}, {"brand", stored->item.brand}};
+          if (stored->item.price) info["price"] = *stored->item.price;
+          if (stored->deleted) info["deleted"] = true;
+        }
+        it = items.emplace(ev.item_id, std::move(info)).first;
+      }
+      for (const auto& [k, v] : it->second.items()) row[k] = v;
+    }
+    if (!ev.query.empty()) row["query"] = ev.query;
+    if (ev.value) row["value"] = *ev.value;
+    if (ev.quantity) row["quantity"] = *ev.quantity;
+    out.push_back(std::move(row));
+  }
+  return Json({{"user", id}, {"events", out}});
 }
 
 }  // namespace souk::server

@@ -152,6 +152,11 @@ class Service {
   StatusOr<ApiResponse> ActivateModel(const ApiRequest& r);
   StatusOr<ApiResponse> RollbackModel(const ApiRequest& r);
   StatusOr<ApiResponse> Quality(const ApiRequest& r);
+  StatusOr<ApiResponse> Quarantine(const ApiRequest& r);
+  StatusOr<ApiResponse> ListReports(const ApiRequest& r);
+  StatusOr<ApiResponse> GetReport(const ApiRequest& r);
+  StatusOr<ApiResponse> ListUsers(const ApiRequest& r);
+  StatusOr<ApiResponse> UserEvents(const ApiRequest& r);
 
   // Item changes into the live search (and the deleted set recommendations are
   // filtered by); returns what happened, for the response.

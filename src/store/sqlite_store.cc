@@ -946,8 +946,8 @@ StatusOr<std::vector<RecentEvent>> SqliteStore::RecentEvents(const RecentEventsQ
   std::lock_guard<std::mutex> lock(mu_);
   Stmt s;
   const char* kSelect =
-      "SELECT COALESCE(i.ext_id, ''), e.type, e.ts, e.value, e.quantity, COALESCE(e.session, '')"
-      " FROM events e LEFT JOIN items i ON i.id = e.item_id";
+      "SELECT COALESCE(i.ext_id, ''), e.type, e.ts, e.value, e.quantity, COALESCE(e.session, ''),"
+      " COALESCE(e.query, '') FROM events e LEFT JOIN items i ON i.id = e.item_id";
   if (!q.user_id.empty()) {
     RETURN_IF_ERROR(s.Prepare(db_, (std::string(kSelect) +
         " WHERE e.user_id = (SELECT id FROM users WHERE ext_id = ?1)"
@@ -970,9 +970,48 @@ StatusOr<std::vector<RecentEvent>> SqliteStore::RecentEvents(const RecentEventsQ
     e.value = s.ColOptDouble(3);
     e.quantity = s.ColOptDouble(4);
     e.session = s.ColText(5);
+    e.query = s.ColText(6);
     out.push_back(std::move(e));
   }
   std::reverse(out.begin(), out.end());
+  return out;
+}
+
+StatusOr<std::vector<UserSummary>> Store::ListUsers(const ListUsersQuery&) {
+  return UnimplementedError("this store does not list users");
+}
+
+StatusOr<std::vector<UserSummary>> SqliteStore::ListUsers(const ListUsersQuery& q) {
+  if (q.limit < 1 || q.limit > 1000) {
+    return InvalidArgumentError(fmt::format("limit: must be between 1 and 1000, got {}", q.limit));
+  }
+  if (q.offset < 0) return InvalidArgumentError(fmt::format("offset: must be >= 0, got {}", q.offset));
+  // Byte-wise range [prefix, prefix + 0xFF): 0xFF never occurs in UTF-8.
+  const std::string upper = q.prefix + '\xff';
+  const char* kWhere = " WHERE (?1 = '' OR (u.ext_id >= ?1 AND u.ext_id < ?2))";
+  std::string sql;
+  if (q.by_events) {
+    sql = std::string("SELECT u.ext_id, COUNT(e.id) AS n, COALESCE(MAX(e.ts), 0) FROM users u"
+                      " JOIN events e ON e.user_id = u.id") +
+          kWhere + " GROUP BY u.id ORDER BY n DESC, u.ext_id LIMIT ?3 OFFSET ?4";
+  } else {
+    sql = std::string("SELECT u.ext_id, (SELECT COUNT(*) FROM events WHERE user_id = u.id),"
+                      " COALESCE((SELECT MAX(ts) FROM events WHERE user_id = u.id), 0) FROM users u") +
+          kWhere + " ORDER BY u.ext_id LIMIT ?3 OFFSET ?4";
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  Stmt s;
+  RETURN_IF_ERROR(s.Prepare(db_, sql.c_str()));
+  s.BindText(1, q.prefix);
+  s.BindText(2, upper);
+  s.BindInt(3, q.limit);
+  s.BindInt(4, q.offset);
+  std::vector<UserSummary> out;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    out.push_back({s.ColText(0), s.ColInt(1), s.ColInt(2)});
+  }
   return out;
 }
 

@@ -54,6 +54,7 @@ class SqliteStore final : public Store {
   Status RestoreSecondaryIndexes() override;
   StatusOr<int64_t> MaxEventId() override;
   StatusOr<std::vector<RecentEvent>> RecentEvents(const RecentEventsQuery& query) override;
+  StatusOr<std::vector<UserSummary>> ListUsers(const ListUsersQuery& query) override;
 
   const std::string& path() const { return path_; }
 

@@ -297,6 +297,38 @@ TEST_F(SqliteStoreTest, RemoveEventsIsExplicit) {
   EXPECT_EQ(s->Stats()->events, 1);
 }
 
+TEST_F(SqliteStoreTest, ListUsersByIdAndByActivity) {
+  auto s = OpenStore();
+  WriteBatch b;
+  b.items.push_back({MakeItem("A", "Kettle", 20)});
+  for (int i = 0; i < 3; ++i) b.events.push_back(MakeEvent("ub", "A", EventType::kView, 10 + i));
+  b.events.push_back(MakeEvent("ua", "A", EventType::kView, 5));
+  for (int i = 0; i < 2; ++i) b.events.push_back(MakeEvent("x1", "A", EventType::kView, 20 + i));
+  ASSERT_OK(s->Write(b, nullptr));
+  ASSERT_OK_AND_ASSIGN(auto by_id, s->ListUsers({.limit = 10}));
+  ASSERT_EQ(by_id.size(), 3u);
+  EXPECT_EQ(by_id[0].external_id, "ua");
+  EXPECT_EQ(by_id[0].events, 1);
+  EXPECT_EQ(by_id[0].last_event_ms, 5);
+  EXPECT_EQ(by_id[2].external_id, "x1");
+  ASSERT_OK_AND_ASSIGN(auto active, s->ListUsers({.by_events = true, .limit = 2}));
+  ASSERT_EQ(active.size(), 2u);
+  EXPECT_EQ(active[0].external_id, "ub");
+  EXPECT_EQ(active[0].events, 3);
+  EXPECT_EQ(active[0].last_event_ms, 12);
+  EXPECT_EQ(active[1].external_id, "x1");
+  ASSERT_OK_AND_ASSIGN(auto pre, s->ListUsers({.prefix = "u", .limit = 10}));
+  ASSERT_EQ(pre.size(), 2u);
+  EXPECT_EQ(pre[1].external_id, "ub");
+  ASSERT_OK_AND_ASSIGN(auto page2, s->ListUsers({.prefix = "u", .by_events = true, .limit = 1, .offset = 1}));
+  ASSERT_EQ(page2.size(), 1u);
+  EXPECT_EQ(page2[0].external_id, "ua");
+  ASSERT_OK_AND_ASSIGN(auto none, s->ListUsers({.prefix = "zz"}));
+  EXPECT_TRUE(none.empty());
+  EXPECT_EQ(s->ListUsers({.limit = 0}).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(s->ListUsers({.offset = -1}).status().code(), StatusCode::kInvalidArgument);
+}
+
 TEST_F(SqliteStoreTest, RecentEventsOfAUserOrSession) {
   auto s = OpenStore();
   WriteBatch b;
@@ -329,6 +361,7 @@ TEST_F(SqliteStoreTest, RecentEventsOfAUserOrSession) {
   ASSERT_EQ(all.size(), 7u);
   EXPECT_EQ(all[0].type, EventType::kSearch);
   EXPECT_EQ(all[0].item_id, "");
+  EXPECT_EQ(all[0].query, "kettle");
   ASSERT_OK_AND_ASSIGN(auto sess, s->RecentEvents({.session_id = "s-other"}));
   ASSERT_EQ(sess.size(), 1u);
   ASSERT_OK_AND_ASSIGN(auto both, s->RecentEvents({.user_id = "u1", .session_id = "s-u1", .limit = 100}));

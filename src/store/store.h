@@ -130,6 +130,21 @@ struct RecentEvent {
   int64_t timestamp_ms = 0;
   std::optional<double> value, quantity;
   std::string session;
+  std::string query;         // search events: what was typed
+};
+
+// Shoppers for browsing (the console's shopper picker).
+struct ListUsersQuery {
+  std::string prefix;        // external ids starting with this ("" = all)
+  bool by_events = false;    // most active first (else by external id)
+  int64_t limit = 20;        // 1..1000
+  int64_t offset = 0;        // >= 0
+};
+
+struct UserSummary {
+  std::string external_id;
+  int64_t events = 0;
+  int64_t last_event_ms = 0;  // 0 when the user has no events
 };
 
 // A consistent, read-only view of the store at one moment (a read transaction).
@@ -194,6 +209,13 @@ class Store {
   // range scan of the events_user_ts index for a user; a session alone scans
   // the events table. Default: Unimplemented.
   virtual StatusOr<std::vector<RecentEvent>> RecentEvents(const RecentEventsQuery& query);
+
+  // A page of users with their event counts. InvalidArgument for a limit outside
+  // 1..1000 or a negative offset. Cost: by external id, a range scan of the users'
+  // unique index plus one index lookup per returned user; by_events, one pass over
+  // the events of the matching users (a full events scan without a prefix).
+  // Default: Unimplemented.
+  virtual StatusOr<std::vector<UserSummary>> ListUsers(const ListUsersQuery& query);
 };
 
 }  // namespace souk::store
