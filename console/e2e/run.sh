@@ -14,7 +14,7 @@ export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 for need in node /usr/bin/chromium; do
   command -v "$need" >/dev/null || { echo "console e2e: $need is missing (run scripts/setup.sh)" >&2; exit 1; }
 done
-[[ -d "$console/node_modules/playwright-core" ]] || { echo "console e2e: console/node_modules missing (the build runs npm ci)" >&2; exit 1; }
+[[ -d "$console/node_modules/playwright-core" ]] || { echo "console e2e: console/node_modules missing (the build installs it: console/build.sh)" >&2; exit 1; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/souk-console-e2e.XXXXXX")
 server_pid=""

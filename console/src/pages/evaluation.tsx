@@ -256,7 +256,7 @@ export function findExposureCurves(root: unknown): ExposureCurve[] {
     const xKey = keys.find((k) => kExposureKey.test(k));
     const yKey = keys.find((k) => kAccuracyKey.test(k) && k !== xKey);
     if (!xKey || !yKey) return;
-    const labelKey = Object.keys(first).find((k) => /^(label|name|setting|lambda|alpha|weight|beta|k)$/i.test(k));
+    const labelKey = Object.keys(first).find((k) => /^(label|name|setting|lambda|alpha|weight|beta|k|min_share)$/i.test(k));
     const points = (value as Record<string, unknown>[])
       .filter((p) => isNum(p[xKey]) && isNum(p[yKey]))
       .map((p) => ({ x: p[xKey] as number, y: p[yKey] as number, label: labelKey ? String(p[labelKey]) : '' }));
