@@ -78,11 +78,17 @@ TEST(CliTest, DemoRunsEndToEnd) {
   auto data = testing::TempDir("cli-demo");
   auto r = RunSouk(fmt::format("demo --data-dir {} --items 400 --users 150 --days 20 --progress off --no-serve", data.string()));
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  for (const char* s : {"[1/8]", "[3/8]", "[8/8]", "Imported souk", "Popularity concentration",
+  for (const char* s : {"[1/9]", "[3/9]", "[9/9]", "Imported souk", "Popularity concentration",
                         "items indexed", "held-out searches", "matches", "purchase intent",
-                        "Recommending", "Where to look next"}) {
+                        "Recommending", "Evaluating purchase intent", "Where to look next"}) {
     EXPECT_NE(r.out.find(s), std::string::npos) << s;
   }
+  // The recommender's held-out evaluation is saved as a report (the console plots it).
+  bool rec_report = false;
+  for (const auto& e : std::filesystem::directory_iterator(data / "reports")) {
+    if (e.path().filename().string().rfind("eval-synthetic-holdout-", 0) == 0) rec_report = true;
+  }
+  EXPECT_TRUE(rec_report) << r.out;
   EXPECT_TRUE(std::filesystem::exists(data / "reports" / "quality.json"));
   EXPECT_TRUE(std::filesystem::exists(data / "index" / "search.json"));
   EXPECT_TRUE(std::filesystem::exists(data / "models" / "ltr" / "CURRENT"));

@@ -528,6 +528,16 @@ TEST_F(ServerTest, NewChangedAndDeletedItemsShowInSearchAtOnce) {
                 .status, 200);
   EXPECT_TRUE(has(ids(Call("GET", "/v1/search?q=frobnicator&limit=5", "search")), "live-1"));
   EXPECT_FALSE(has(ids(Call("GET", "/v1/search?q=zorblatt&limit=5", "search")), "live-1"));
+  // Recommendable at once: "similar" for the new item answers from its text.
+  Resp sim = Call("GET", "/v1/recommendations/similar?item=live-1&n=5", "search");
+  ASSERT_EQ(sim.status, 200) << sim.text;
+  EXPECT_TRUE(sim.body["cold_start"].get<bool>()) << sim.text;
+  ASSERT_FALSE(sim.body["items"].empty()) << sim.text;
+  for (const auto& it : sim.body["items"]) {
+    EXPECT_NE(it["id"], "live-1");
+    EXPECT_NE(it["reason"].get<std::string>().find("Frobnicator brass widget"), std::string::npos) << it.dump();
+  }
+  EXPECT_EQ(Call("GET", "/v1/recommendations/similar?item=no-such-item", "search").status, 404);
   // A filter on the new brand finds it; autocomplete is rebuilt with the index (not live).
   EXPECT_TRUE(has(ids(Call("GET", "/v1/search?q=widget&filter=brand%3DQuuxco&limit=5", "search")), "live-1"));
   // Deleted: gone from search at once, also from dense retrieval and filters.

@@ -236,11 +236,12 @@ std::vector<DemoStage> DemoStages(int64_t items, int64_t users, int days) {
     ectx.data_dir = st.ctx->data_dir;
     ectx.progress = st.ctx->MakeProgressOptions();
     auto report = eval::RunProtocol(*protocol, ectx);
-    if (!report.ok() && report.status().code() == StatusCode::kFailedPrecondition) {
-      fmt::print("  skipped: {}\n", report.status().message());  // a store too small to evaluate
+    if (!report.ok()) {
+      // A store too small to evaluate (too few held-out buyers to calibrate, ...):
+      // the demo goes on; the evaluation is there to look at, not to gate.
+      fmt::print("  skipped: {}\n", report.status().message());
       return OkStatus();
     }
-    RETURN_IF_ERROR(report.status());
     ASSIGN_OR_RETURN(std::string path, eval::SaveReport(*report, st.ctx->data_dir, RealClock().NowMicros()));
     auto metric = [&](const std::map<std::string, double>& m, const char* k) {
       auto it = m.find(k);

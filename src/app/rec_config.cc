@@ -7,9 +7,11 @@
 #include <cmath>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 #include <unordered_set>
 
+#include "recommend/content_source.h"
 #include "recommend/rerankers.h"
 #include "recommend/store_data.h"
 
@@ -204,9 +206,83 @@ StatusOr<rec::RecommendRequest> BuildLiveRequest(store::Store& store, const rec:
   return req;
 }
 
+namespace {
+
+// Cold start for item scenarios (similar, fbt): when no context item is known
+// to the model but they are in the store (added after training), the model's
+// content source embeds their text and answers with the nearest items. Returns
+// nullopt when that does not apply (then the normal path answers or says why).
+StatusOr<std::optional<LiveRecommendation>> ColdItemNeighbours(store::Store& store,
+                                                               const rec::Recommender& model,
+                                                               const LiveRequestArgs& args,
+                                                               const rec::RecommendParams& params) {
+  const auto& scenarios = model.config().scenarios;
+  auto sc = scenarios.find(args.scenario);
+  if (sc == scenarios.end() || !sc->second.requires_items || args.items.empty()) return std::nullopt;
+  const rec::InteractionData& data = model.data();
+  for (const std::string& id : args.items) {
+    if (data.FindItem(id)) return std::nullopt;  // a known item: the model answers
+  }
+  const rec::ContentSource* content = nullptr;
+  std::string content_id;
+  for (const std::string& id : model.source_ids()) {
+    if (const auto* c = dynamic_cast<const rec::ContentSource*>(model.source(id))) {
+      content = c;
+      content_id = id;
+      break;
+    }
+  }
+  if (content == nullptr) return std::nullopt;
+  std::string text, title;
+  for (const std::string& id : args.items) {
+    ASSIGN_OR_RETURN(auto stored, store.GetItem(id));
+    if (!stored || stored->deleted) continue;
+    const rec::ItemInfo info = rec::ItemInfoOf(stored->item);
+    text += (text.empty() ? "" : " ") + (info.text.empty() ? info.title : info.text);
+    if (title.empty()) title = info.title.empty() ? id : info.title;
+  }
+  if (text.empty()) return std::nullopt;  // not in the store either
+  std::vector<rec::Candidate> found;
+  if (!content->SimilarToText(text, title, 3 * args.n, &found).ok()) return std::nullopt;
+  LiveRecommendation out;
+  rec::RecommendResult& r = out.result;
+  r.scenario = args.scenario;
+  r.pipeline = model.config().name;
+  r.cold_start = true;
+  r.candidates = found.size();
+  const bool zh = params.lang == rec::ReasonLanguage::kChinese;
+  const std::string reason = zh ? fmt::format("与新商品“{}”的描述相似", title)
+                                : fmt::format("Similar to the new item \"{}\" (by its text)", title);
+  int rank = 0;
+  for (const rec::Candidate& c : found) {
+    ++rank;
+    const rec::ItemInfo& info = data.item(c.item);
+    if (!info.in_stock) continue;
+    rec::RecommendedItem it;
+    it.item = c.item;
+    it.external_id = info.external_id;
+    it.title = info.title;
+    it.score = c.score;
+    it.reason = c.reason;
+    it.reason_text = reason;
+    it.reasons = {reason};
+    it.sources.push_back({.source = content_id, .score = c.score, .rank = rank, .reason = c.reason});
+    r.items.push_back(std::move(it));
+    if (static_cast<int>(r.items.size()) >= args.n) break;
+  }
+  r.notes.push_back(fmt::format(
+      "the item is newer than the model: neighbours by its text (source '{}'); behavior-based "
+      "sources use it after `souk train recommender`", content_id));
+  return std::optional<LiveRecommendation>(std::move(out));
+}
+
+}  // namespace
+
 StatusOr<LiveRecommendation> RecommendLive(store::Store& store, const rec::Recommender& model,
                                            const IntentModels* intent, const LiveRequestArgs& args,
                                            const rec::RecommendParams& params, bool intent_switch) {
+  ASSIGN_OR_RETURN(std::optional<LiveRecommendation> cold, ColdItemNeighbours(store, model, args, params));
+  if (cold) return std::move(*cold);
   std::vector<std::string> notes;
   ASSIGN_OR_RETURN(rec::RecommendRequest req, BuildLiveRequest(store, model, args, &notes));
   LiveRecommendation out;

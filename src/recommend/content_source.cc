@@ -186,6 +186,32 @@ Status ContentSource::AddOrUpdateItem(int32_t item, const std::string& text,
   return OkStatus();
 }
 
+Status ContentSource::SimilarToText(const std::string& text, const std::string& label, int k,
+                                    std::vector<Candidate>* out) const {
+  if (index_ == nullptr) return FailedPreconditionError("content: SimilarToText before Fit/Load");
+  if (encoder_ == nullptr) return FailedPreconditionError("content: no encoder to embed the text");
+  k = internal::ClampK(k, static_cast<int64_t>(index_->size()));
+  if (k == 0) return OkStatus();
+  std::vector<float> v(dim_);
+  const std::string texts[1] = {text};
+  RETURN_IF_ERROR(encoder_->Encode(texts, lm::TextKind::kDocument, v.data()));
+  double norm = 0;
+  for (float x : v) norm += static_cast<double>(x) * x;
+  if (norm <= 0) return InvalidArgumentError("content: the text has no word the encoder knows");
+  const float inv = static_cast<float>(1.0 / std::sqrt(norm));
+  for (float& x : v) x *= inv;
+  ASSIGN_OR_RETURN(std::vector<index::VectorHit> hits,
+                   index_->Search({.vector = v.data(), .k = static_cast<size_t>(k)}));
+  for (const index::VectorHit& hit : hits) {
+    if (hit.score < options_.min_similarity) continue;
+    out->push_back({.item = static_cast<int32_t>(hit.doc),
+                    .score = hit.score,
+                    .reason = {.source = kName, .kind = "similar_to_text", .evidence_text = label,
+                               .value = hit.score}});
+  }
+  return OkStatus();
+}
+
 const float* ContentSource::ItemEmbedding(int32_t item) const {
   if (item < 0 || item >= static_cast<int32_t>(has_embedding_.size()) || !has_embedding_[item]) {
     return nullptr;

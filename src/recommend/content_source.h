@@ -86,6 +86,15 @@ class ContentSource final : public CandidateSource {
   // from a save whose encoder was borrowed) or was never fitted.
   Status AddOrUpdateItem(int32_t item, const std::string& text, const std::string& category = "");
 
+  // Cold start without touching the fitted source: embeds `text` (an item the
+  // model has not seen) and returns its k nearest embedded items, best first;
+  // score = cosine, reason kind "similar_to_text" with evidence_text = `label`.
+  // Thread-safe with Candidates (const). Errors: FailedPrecondition before
+  // Fit/Load or without an encoder; InvalidArgument when the text has no word
+  // the encoder knows; the index's errors.
+  Status SimilarToText(const std::string& text, const std::string& label, int k,
+                       std::vector<Candidate>* out) const;
+
   // The unit embedding of `item` (dim() floats), or null when it has none.
   // Valid until the next AddOrUpdateItem / Load / Fit.
   const float* ItemEmbedding(int32_t item) const;

@@ -113,6 +113,11 @@ void AssignSourceIds(PipelineConfig* config) {
 Recommender::Recommender() = default;
 Recommender::~Recommender() = default;
 
+const CandidateSource* Recommender::source(const std::string& id) const {
+  auto it = sources_.find(id);
+  return it == sources_.end() ? nullptr : it->second.source.get();
+}
+
 std::vector<std::string> Recommender::source_ids() const {
   std::vector<std::string> out;
   for (const auto& [id, s] : sources_) out.push_back(id);

@@ -146,6 +146,8 @@ class Recommender {
   void set_watermark(int64_t w) { watermark_ = w; }
   // Source instance ids that were fitted / loaded.
   std::vector<std::string> source_ids() const;
+  // The fitted source with this instance id (one of source_ids()), or null.
+  const CandidateSource* source(const std::string& id) const;
   bool has_ranker(const std::string& scenario) const;
 
  private:

@@ -358,6 +358,29 @@ TEST(ContentSourceTest, NearDuplicatesAreNeighboursAndNewItemsAreCandidates) {
   EXPECT_EQ(content.AddOrUpdateItem(fresh + 1, "").code(), StatusCode::kInvalidArgument);
 }
 
+TEST(ContentSourceTest, SimilarToTextFindsNeighboursOfAnUnseenItemWithoutChangingTheSource) {
+  InteractionData data = CatalogData();
+  ContentSource content(nullptr, {.encoder_dim = 32, .encoder_epochs = 3, .threads = 1});
+  ASSERT_OK(content.Fit(data, kQuiet));
+  // The text of item 0 finds item 0 (cosine ~1) and its near duplicate 1 first.
+  std::vector<Candidate> c;
+  ASSERT_OK(content.SimilarToText(data.item(0).text.empty() ? data.item(0).title : data.item(0).text,
+                                  "new thing", 3, &c));
+  ASSERT_GE(c.size(), 2u);
+  EXPECT_NEAR(c[0].score, 1.0f, 1e-4);
+  EXPECT_TRUE((c[0].item == 0 && c[1].item == 1) || (c[0].item == 1 && c[1].item == 0));
+  EXPECT_GE(c[0].score, c[1].score);
+  EXPECT_GT(c[1].score, c.back().score - 1e-6f);
+  EXPECT_EQ(c[1].reason.kind, "similar_to_text");
+  EXPECT_EQ(c[1].reason.evidence_text, "new thing");
+  // Nothing was added: a fresh id still has no embedding.
+  EXPECT_EQ(content.ItemEmbedding(data.num_items()), nullptr);
+  std::vector<Candidate> none;
+  EXPECT_EQ(content.SimilarToText("", "x", 3, &none).code(), StatusCode::kInvalidArgument);
+  ContentSource unfitted(nullptr, {});
+  EXPECT_EQ(unfitted.SimilarToText("tea", "x", 3, &none).code(), StatusCode::kFailedPrecondition);
+}
+
 // ---------------------------------------------------------------------------
 // FBT
 

@@ -23,7 +23,7 @@ constexpr char kMagic[8] = {'S', 'O', 'U', 'K', 'I', 'N', 'T', '1'};
 constexpr size_t kRecordBytes = 4 + 4 + 1 + 8 + 4 + 4 + 4;
 constexpr size_t kMaxDescriptionChars = 1000;
 
-ItemInfo InfoOf(const store::Item& it) {
+ItemInfo InfoOfImpl(const store::Item& it) {
   ItemInfo info;
   info.external_id = it.external_id;
   info.title = it.title;
@@ -64,6 +64,8 @@ T Take(const char*& p) {
 
 }  // namespace
 
+ItemInfo ItemInfoOf(const store::Item& item) { return InfoOfImpl(item); }
+
 StatusOr<InteractionData> LoadInteractionData(store::Snapshot& snapshot,
                                               const StoreDataOptions& options,
                                               const ProgressOptions* progress) {
@@ -74,10 +76,10 @@ StatusOr<InteractionData> LoadInteractionData(store::Snapshot& snapshot,
   Status st = snapshot.ForEachItem([&](const store::StoredItem& s) {
     if (s.deleted) return true;
     if (s.item.is_stub) {
-      if (options.keep_stub_items_with_events) stubs.emplace(s.id, InfoOf(s.item));
+      if (options.keep_stub_items_with_events) stubs.emplace(s.id, InfoOfImpl(s.item));
       return true;
     }
-    item_of.emplace(s.id, data.AddItem(InfoOf(s.item)));
+    item_of.emplace(s.id, data.AddItem(InfoOfImpl(s.item)));
     return true;
   });
   if (!st.ok()) return st.WithContext("reading the items");

@@ -34,6 +34,11 @@ struct StoreDataOptions {
 // items and one over the events, then Finalize(). Events of deleted or unknown
 // items are skipped. Stub items are added only when an event names them (see
 // options). Errors: the store's (DataLoss / Unavailable), with context.
+// The ItemInfo LoadInteractionData makes of one stored item (its text = title +
+// brand + category + the first 1000 characters of the description): the text
+// the content source embeds, also for items newer than the model.
+ItemInfo ItemInfoOf(const store::Item& item);
+
 StatusOr<InteractionData> LoadInteractionData(store::Snapshot& snapshot,
                                               const StoreDataOptions& options = {},
                                               const ProgressOptions* progress = nullptr);

@@ -830,6 +830,12 @@ const t3: TutorialDef = {
           {data.own ? (
             <>
               <p class="pill good">{tr(L, { en: 'Recommendable right away', zh: '立即可以被推荐' })}</p>
+              <p>
+                {tr(L, {
+                  en: 'The recommender was trained before this product existed. Its title, brand, category and description were embedded at request time by the content source (the same text encoder that embedded the catalog) and matched against every known product: the answer says cold_start. Behavior-based sources (co-views, bought together, the sequential model) learn about it at the next `souk train recommender`; until then it is not in other products’ lists.',
+                  zh: '推荐模型训练时这个商品还不存在。请求时，内容召回源用同一个文本编码器把它的标题、品牌、类目和描述编码成向量，再与所有已知商品比较：返回结果标记为 cold_start。基于行为的召回源（共同浏览、经常一起买、序列模型）要到下一次 `souk train recommender` 才认识它；在那之前它不会出现在其他商品的推荐列表里。',
+                })}
+              </p>
               <RecList recs={(data.own as { items: RecItem[] }).items} L={L} />
             </>
           ) : (
