@@ -678,6 +678,11 @@ TEST_F(ServerTest, ServesTheEmbeddedConsole) {
     EXPECT_FALSE(a.text.empty());
     EXPECT_NE(std::string(httplib::detail::get_header_value(a.headers, "Cache-Control", 0, "")).find("immutable"),
               std::string::npos);
+    // A browser's Accept-Encoding gets gzip, never Brotli at quality 11 (seconds per bundle).
+    Resp z = Call("GET", asset, "", "", {{"Accept-Encoding", "gzip, deflate, br"}});
+    EXPECT_EQ(z.status, 200);
+    EXPECT_EQ(std::string(httplib::detail::get_header_value(z.headers, "Content-Encoding", 0, "")), "gzip") << asset;
+    EXPECT_EQ(z.text, a.text);  // the client inflates it back to the same bytes
     pos = end;
     ++found;
   }

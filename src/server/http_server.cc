@@ -14,6 +14,7 @@
 #include <optional>
 #include <random>
 #include <regex>
+#include <strings.h>
 
 namespace souk::server {
 namespace {
@@ -70,6 +71,26 @@ struct CompiledRoute {
 
 namespace {
 
+// An Accept-Encoding value without its "br" entries ("gzip, deflate, br" ->
+// "gzip, deflate").
+std::string WithoutBrotli(const std::string& value) {
+  std::string out;
+  size_t start = 0;
+  while (start <= value.size()) {
+    size_t end = value.find(',', start);
+    if (end == std::string::npos) end = value.size();
+    std::string token = value.substr(start, end - start);
+    const size_t b = token.find_first_not_of(" \t");
+    const size_t e = token.find_last_not_of(" \t");
+    token = b == std::string::npos ? "" : token.substr(b, e - b + 1);
+    std::string coding = token.substr(0, token.find(';'));
+    while (!coding.empty() && (coding.back() == ' ' || coding.back() == '\t')) coding.pop_back();
+    if (!token.empty() && strcasecmp(coding.c_str(), "br") != 0) out += (out.empty() ? "" : ", ") + token;
+    start = end + 1;
+  }
+  return out;
+}
+
 // Development mode (server.console_dir): the same lookup rules over a folder.
 // Paths with ".." or a backslash are refused.
 std::optional<ConsoleAsset> ReadConsoleFile(const std::string& dir, std::string path, std::string* data) {
@@ -118,6 +139,18 @@ void HttpServer::Install() {
   svr.set_keep_alive_max_count(1000);
   // A keep-alive connection holds a worker thread while it lives: release idle ones soon.
   svr.set_keep_alive_timeout(2);
+
+  // Debian's cpp-httplib is built with Brotli and compresses every text / JSON
+  // answer at Brotli's default quality 11 when the client accepts "br": 1.7 s for
+  // the console's 660 kB chart bundle (measured), and slow for large JSON. Drop
+  // "br" from Accept-Encoding before routing, so such clients get gzip (zlib's
+  // default level, milliseconds). The Request is httplib's own non-const object.
+  svr.set_pre_routing_handler([](const httplib::Request& req, httplib::Response&) {
+    auto& headers = const_cast<httplib::Headers&>(req.headers);
+    auto [first, last] = headers.equal_range("Accept-Encoding");  // case-insensitive map
+    for (auto it = first; it != last; ++it) it->second = WithoutBrotli(it->second);
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
 
   auto compiled = std::make_shared<std::vector<CompiledRoute>>();
   for (const Route& r : service_.routes()) {
