@@ -1,6 +1,5 @@
 #include "server/http_server.h"
 
-#include "common/file.h"
 #include "server/console_assets.h"
 
 #include <fmt/format.h>
@@ -67,10 +66,6 @@ struct CompiledRoute {
   std::vector<std::string> names;
 };
 
-}  // namespace
-
-namespace {
-
 // An Accept-Encoding value without its "br" entries ("gzip, deflate, br" ->
 // "gzip, deflate").
 std::string WithoutBrotli(const std::string& value) {
@@ -89,34 +84,6 @@ std::string WithoutBrotli(const std::string& value) {
     start = end + 1;
   }
   return out;
-}
-
-// Development mode (server.console_dir): the same lookup rules over a folder.
-// Paths with ".." or a backslash are refused.
-std::optional<ConsoleAsset> ReadConsoleFile(const std::string& dir, std::string path, std::string* data) {
-  while (!path.empty() && path.front() == '/') path.erase(0, 1);
-  if (path.find("..") != std::string::npos || path.find('\\') != std::string::npos) return std::nullopt;
-  const std::string last = path.substr(path.rfind('/') == std::string::npos ? 0 : path.rfind('/') + 1);
-  std::filesystem::path file = std::filesystem::path(dir) / path;
-  std::error_code ec;
-  if (path.empty() || !std::filesystem::is_regular_file(file, ec)) {
-    if (last.find('.') != std::string::npos) return std::nullopt;
-    file = std::filesystem::path(dir) / "index.html";
-    path = "index.html";
-  }
-  auto text = ReadFileToString(file);
-  if (!text.ok()) return std::nullopt;
-  *data = std::move(*text);
-  ConsoleAsset a;
-  a.path = path.rfind("assets/", 0) == 0 ? "assets/" : "";  // only the cache rule reads it
-  const std::string ext = file.extension().string();
-  a.content_type = ext == ".html" ? "text/html; charset=utf-8"
-                   : ext == ".js" ? "text/javascript; charset=utf-8"
-                   : ext == ".css" ? "text/css; charset=utf-8"
-                   : ext == ".svg" ? "image/svg+xml"
-                   : ext == ".json" ? "application/json"
-                   : "application/octet-stream";
-  return a;
 }
 
 }  // namespace
@@ -277,30 +244,29 @@ void HttpServer::Install() {
   });
   const std::string console_dir = options_.console_dir;
   svr.Get(R"(/console/(.*))", [service, console_dir](const httplib::Request& req, httplib::Response& res) {
-    ConsoleAsset disk;
-    std::string disk_data;
-    const ConsoleAsset* a = nullptr;
+    std::optional<ConsoleFile> disk;
+    const ConsoleAsset* embedded = nullptr;
     if (console_dir.empty()) {
-      a = FindConsoleAsset(req.matches[1].str());
-    } else if (auto found = ReadConsoleFile(console_dir, req.matches[1].str(), &disk_data)) {
-      disk = *found;
-      disk.data = disk_data;
-      a = &disk;
+      embedded = FindConsoleAsset(req.matches[1].str());
+    } else {
+      disk = ReadConsoleFile(console_dir, req.matches[1].str());
     }
-    if (a == nullptr) {
+    if (embedded == nullptr && !disk) {
       WriteError(res, {404, "not_found", fmt::format("no console file {}", req.path), ""}, MakeRequestId());
       service->metrics().ObserveRequest("/console", req.method, res.status, 0);
       return;
     }
+    const std::string_view path = embedded ? embedded->path : std::string_view(disk->path);
+    const std::string_view data = embedded ? embedded->data : std::string_view(disk->data);
     // Vite names bundles by content hash: they never change; the page itself must be re-read.
-    const bool hashed = a->path.rfind("assets/", 0) == 0;
+    const bool hashed = path.rfind("assets/", 0) == 0;
     res.set_header("Cache-Control", hashed ? "public, max-age=31536000, immutable" : "no-cache");
     res.set_header("X-Content-Type-Options", "nosniff");
     res.set_header("Referrer-Policy", "no-referrer");
     res.set_header("Content-Security-Policy",
                    "default-src 'self'; img-src 'self' data: blob: http: https:; style-src 'self' 'unsafe-inline'; "
                    "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'");
-    res.set_content(a->data.data(), a->data.size(), std::string(a->content_type).c_str());
+    res.set_content(data.data(), data.size(), std::string(ConsoleContentType(path)));
     service->metrics().ObserveRequest("/console", req.method, res.status, 0);
   });
 
