@@ -450,12 +450,14 @@ StatusOr<json> EvaluateFuturePurchases(const rec::Recommender& model, const std:
   std::vector<std::unordered_set<int32_t>> relevant;
   for (const auto& [u, items] : future) {
     if (items.empty()) continue;
-    ASSIGN_OR_RETURN(rec::RecommendResult r, model.Recommend({.scenario = scenario, .user = u, .n = 5 * n}));
+    // Recall of the list the shopper sees (rerankers depend on n), and a deeper
+    // list for the long-tail trade-off to draw its replacements from.
+    ASSIGN_OR_RETURN(rec::RecommendResult r, model.Recommend({.scenario = scenario, .user = u, .n = n}));
+    ASSIGN_OR_RETURN(rec::RecommendResult deep_r, model.Recommend({.scenario = scenario, .user = u, .n = 5 * n}));
     std::vector<rec::RankedCandidate> deep;
-    for (const auto& it : r.items) deep.push_back({.item = it.item, .score = it.score});
+    for (const auto& it : deep_r.items) deep.push_back({.item = it.item, .score = it.score});
     deep_lists.push_back(std::move(deep));
     relevant.push_back(items);
-    if (r.items.size() > static_cast<size_t>(n)) r.items.resize(static_cast<size_t>(n));
     size_t hits = 0, hits_pop = 0;
     for (const auto& it : r.items) hits += items.count(it.item);
     for (int32_t i : popular) hits_pop += items.count(i);
