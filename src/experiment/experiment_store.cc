@@ -429,9 +429,7 @@ Status ExperimentStore::LogExposures(const std::vector<Exposure>& batch) {
           fmt::format("exposures[{}].ts_ms: must be >= 0, got {}", i, e.ts_ms));
     }
   }
-  Statements& st = *stmts_;
-  RETURN_IF_ERROR(st.begin.Run());
-  Status s = [&]() -> Status {
+  return InTransactionLocked([&](Statements& st) -> Status {
     for (const Exposure& e : batch) {
       if (options_.keep_exposure_log) {
         Stmt& ins = st.insert_exposure;
@@ -450,10 +448,8 @@ Status ExperimentStore::LogExposures(const std::vector<Exposure>& batch) {
       up.Int(4, e.ts_ms);
       RETURN_IF_ERROR(up.Run());
     }
-    return st.commit.Run();
-  }();
-  if (!s.ok()) st.rollback.Run().IgnoreError();
-  return s;
+    return OkStatus();
+  });
 }
 
 Status ExperimentStore::LogOutcomes(const std::vector<Outcome>& batch) {
@@ -477,9 +473,7 @@ Status ExperimentStore::LogOutcomes(const std::vector<Outcome>& batch) {
     }
   }
   std::lock_guard<std::mutex> lock(mu_);
-  Statements& st = *stmts_;
-  RETURN_IF_ERROR(st.begin.Run());
-  Status s = [&]() -> Status {
+  return InTransactionLocked([&](Statements& st) -> Status {
     for (const Outcome& o : batch) {
       Stmt& probe = st.user_exposed;
       probe.Text(1, o.user);
@@ -494,24 +488,27 @@ Status ExperimentStore::LogOutcomes(const std::vector<Outcome>& batch) {
       ins.Int(4, o.ts_ms);
       RETURN_IF_ERROR(ins.Run());
     }
-    return st.commit.Run();
-  }();
-  if (!s.ok()) st.rollback.Run().IgnoreError();
-  return s;
+    return OkStatus();
+  });
 }
 
 Status ExperimentStore::ForgetUser(const std::string& user) {
   if (user.empty()) return InvalidArgumentError("user: must not be empty");
   std::lock_guard<std::mutex> lock(mu_);
-  Statements& st = *stmts_;
-  RETURN_IF_ERROR(st.begin.Run());
-  Status s = [&]() -> Status {
+  return InTransactionLocked([&](Statements& st) -> Status {
     for (Stmt* del : {&st.forget_exposures, &st.forget_assignments, &st.forget_outcomes}) {
       del->Text(1, user);
       RETURN_IF_ERROR(del->Run());
     }
-    return st.commit.Run();
-  }();
+    return OkStatus();
+  });
+}
+
+Status ExperimentStore::InTransactionLocked(const std::function<Status(Statements&)>& body) {
+  Statements& st = *stmts_;
+  RETURN_IF_ERROR(st.begin.Run());
+  Status s = body(st);
+  if (s.ok()) s = st.commit.Run();
   if (!s.ok()) st.rollback.Run().IgnoreError();
   return s;
 }

@@ -28,6 +28,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -140,6 +141,9 @@ class ExperimentStore {
   Status Init();
   Status LoadExperiments();
   void PublishRunningLocked();
+  // Runs `body` in one write transaction: commits when it succeeds, rolls back
+  // otherwise. Requires mu_.
+  Status InTransactionLocked(const std::function<Status(Statements&)>& body);
   // Requires read_mu_.
   StatusOr<std::vector<VariantCounts>> CountsLocked(const ExperimentSpec& spec) const;
 
