@@ -29,6 +29,19 @@ const dict = {
   },
 };
 
+/** A page's title and lead paragraph, with optional actions on the right. */
+export function PageHead(props: { title: string; lead: string; children?: ComponentChildren }) {
+  return (
+    <div class="page-head">
+      <div>
+        <h1>{props.title}</h1>
+        <p>{props.lead}</p>
+      </div>
+      {props.children}
+    </div>
+  );
+}
+
 export function Card(props: {
   title?: ComponentChildren;
   actions?: ComponentChildren;

@@ -9,7 +9,7 @@ import { apiGet } from '../api';
 import { Chart } from '../chart';
 import type { EChartsCoreOption } from '../chart';
 import { useT } from '../i18n';
-import { Card, ErrorBox, JsonView, Loading, Stat, Table, fix, fmtTime, useAsync } from '../ui';
+import { Card, ErrorBox, JsonView, Loading, PageHead, Stat, Table, fix, fmtTime, useAsync } from '../ui';
 
 const dict = {
   en: {
@@ -449,8 +449,7 @@ export default function Page() {
 
   return (
     <div class="page" data-testid="page-evaluation">
-      <h1>{t('title')}</h1>
-      <p class="muted">{t('intro')}</p>
+      <PageHead title={t('title')} lead={t('intro')} />
       {list.loading && !list.data && <Loading />}
       <ErrorBox error={list.error} path="GET /v1/admin/reports" onRetry={list.reload} />
       {list.data && reports.length === 0 && <p class="notice">{t('noReports')}</p>}

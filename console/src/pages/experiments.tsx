@@ -7,7 +7,7 @@ import { apiGet, apiPost } from '../api';
 import { Chart } from '../chart';
 import type { EChartsCoreOption } from '../chart';
 import { fmtNum, useT } from '../i18n';
-import { Card, ErrorBox, JsonView, Loading, Stat, Table, fix, fmtTime, useAsync } from '../ui';
+import { Card, ErrorBox, JsonView, Loading, PageHead, Stat, Table, fix, fmtTime, useAsync } from '../ui';
 
 const dict = {
   en: {
@@ -284,12 +284,7 @@ export default function Page() {
   const exps = list.data?.experiments ?? [];
   return (
     <div class="page" data-testid="page-experiments">
-      <div class="page-head">
-        <div>
-          <h1>{t('title')}</h1>
-          <p>{t('intro')}</p>
-        </div>
-      </div>
+      <PageHead title={t('title')} lead={t('intro')} />
       <Card
         title={t('list')}
         actions={

@@ -9,7 +9,7 @@ import { Chart } from '../chart';
 import type { EChartsCoreOption } from '../chart';
 import { format, useLang, useT } from '../i18n';
 import type { Lang } from '../i18n';
-import { Card, ErrorBox, JsonView, Loading, Stat, Table, fix } from '../ui';
+import { Card, ErrorBox, JsonView, Loading, PageHead, Stat, Table, fix } from '../ui';
 import { findCurves, findExposureCurves, getReport, listReports, metricFamilies } from './evaluation';
 import type { Report } from './evaluation';
 import { intervalOption } from './experiments';
@@ -1575,12 +1575,7 @@ export default function Page() {
   const tut = kTutorials.find((x) => x.id === current)!;
   return (
     <div class="page" data-testid="page-learn">
-      <div class="page-head">
-        <div>
-          <h1>{t('title')}</h1>
-          <p>{t('intro')}</p>
-        </div>
-      </div>
+      <PageHead title={t('title')} lead={t('intro')} />
       <nav aria-label={t('tutorials')} class="links" style={{ margin: '1rem 0' }}>
         {kTutorials.map((x, k) => (
           <button

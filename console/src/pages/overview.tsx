@@ -5,7 +5,7 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { apiGet, metricsText, parseMetrics } from '../api';
 import { Chart } from '../chart';
 import { fmtNum, useLang, useT } from '../i18n';
-import { Card, ErrorBox, JsonView, Loading, Stat, Table, fmtTime, useAsync } from '../ui';
+import { Card, ErrorBox, JsonView, Loading, PageHead, Stat, Table, fmtTime, useAsync } from '../ui';
 
 const dict = {
   en: {
@@ -402,12 +402,7 @@ export default function Page() {
 
   return (
     <div class="page" data-testid="page-overview">
-      <div class="page-head">
-        <div>
-          <h1>{t('title')}</h1>
-          <p>{t('lead')}</p>
-        </div>
-      </div>
+      <PageHead title={t('title')} lead={t('lead')} />
 
       {status.error ? <ErrorBox error={status.error} path="/v1/admin/status" onRetry={status.reload} /> : null}
       {!s && status.loading && <Loading />}

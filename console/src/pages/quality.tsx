@@ -7,7 +7,7 @@ import { apiGet } from '../api';
 import { Chart } from '../chart';
 import type { EChartsCoreOption } from '../chart';
 import { fmtNum, useT } from '../i18n';
-import { Card, ErrorBox, JsonView, Loading, Stat, Table, fix, useAsync } from '../ui';
+import { Card, ErrorBox, JsonView, Loading, PageHead, Stat, Table, fix, useAsync } from '../ui';
 
 const dict = {
   en: {
@@ -284,15 +284,11 @@ export default function Page() {
   const data = q.data;
   return (
     <div class="page" data-testid="page-quality">
-      <div class="page-head">
-        <div>
-          <h1>{t('title')}</h1>
-          <p>{t('intro')}</p>
-        </div>
+      <PageHead title={t('title')} lead={t('intro')}>
         <button type="button" class="btn" onClick={() => setRefresh((n) => n + 1)} disabled={q.loading} data-testid="quality-refresh">
           {t('refresh')}
         </button>
-      </div>
+      </PageHead>
       {q.loading && !data && <Loading />}
       <ErrorBox error={q.error} path="GET /v1/admin/quality" onRetry={q.reload} />
       {data && <Report q={data} />}

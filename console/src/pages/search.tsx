@@ -7,7 +7,7 @@ import { ApiError, apiGet } from '../api';
 import { Chart } from '../chart';
 import { fmtNum, useT } from '../i18n';
 import { replaceQuery, useRoute } from '../router';
-import { Bar, Card, ErrorBox, JsonView, Loading, Tabs, useDebounced } from '../ui';
+import { Bar, Card, ErrorBox, JsonView, Loading, PageHead, Tabs, useDebounced } from '../ui';
 
 const dict = {
   en: {
@@ -1058,12 +1058,7 @@ export default function Page() {
 
   return (
     <div class="page" data-testid="page-search">
-      <div class="page-head">
-        <div>
-          <h1>{t('title')}</h1>
-          <p>{t('lead')}</p>
-        </div>
-      </div>
+      <PageHead title={t('title')} lead={t('lead')} />
 
       <Card>
         <form

@@ -6,7 +6,7 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiError, apiGet, apiPost } from '../api';
 import { fmtNum, useLang, useT } from '../i18n';
 import { replaceQuery, useRoute } from '../router';
-import { Bar, Card, ErrorBox, JsonView, Loading, Tabs, fmtTime, useDebounced } from '../ui';
+import { Bar, Card, ErrorBox, JsonView, Loading, PageHead, Tabs, fmtTime, useDebounced } from '../ui';
 
 const dict = {
   en: {
@@ -635,12 +635,7 @@ export default function Page() {
 
   return (
     <div class="page" data-testid="page-shopper">
-      <div class="page-head">
-        <div>
-          <h1>{t('title')}</h1>
-          <p>{t('lead')}</p>
-        </div>
-      </div>
+      <PageHead title={t('title')} lead={t('lead')} />
       <div class="shopper-layout">
         <UserPicker current={user} onPick={pickUser} />
         <div class="page" style={{ gap: '1rem' }}>
